@@ -1,0 +1,82 @@
+"""Keras model -> .tflite with TensorFlow Lite's converter: float32 and full-integer int8."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from toolkit.errors import ToolkitError
+from toolkit.fileio import atomic_write
+from toolkit.tf_env import captured_stderr, import_keras, import_tf
+
+REPRESENTATIVE_SAMPLES = 500
+
+
+@dataclass(frozen=True)
+class QuantOptions:
+    per_channel: bool = True  # per-channel weight scales (False: one scale per tensor)
+
+
+def load_keras(path: str | Path):
+    path = Path(path)
+    if not path.exists():
+        raise ToolkitError(f"{path}: no such file")
+    keras = import_keras()
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as exc:  # Keras raises many kinds; all mean the same to the user
+        raise ToolkitError(f"{path}: cannot load Keras model ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
+
+
+def _converter(model):
+    tf = import_tf()
+    return tf.lite.TFLiteConverter.from_keras_model(model)
+
+
+def _run(conv) -> bytes:
+    with captured_stderr() as log:
+        try:
+            return conv.convert()
+        except Exception as exc:
+            error = f"TFLite conversion failed: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+    raise ToolkitError(error + (f" ({log.text.strip().splitlines()[-1][:200]})" if log.text.strip() else ""))
+
+
+def to_float_tflite(model) -> bytes:
+    return _run(_converter(model))
+
+
+def to_int8_tflite(model, representative: np.ndarray, options: QuantOptions = QuantOptions()) -> bytes:
+    """Full-integer int8 (int8 input and output) calibrated on `representative` inputs."""
+    tf = import_tf()
+    samples = np.asarray(representative, np.float32)
+    if len(samples) == 0:
+        raise ToolkitError("the representative dataset is empty")
+
+    def gen() -> Iterable[list[np.ndarray]]:
+        for row in samples[:REPRESENTATIVE_SAMPLES]:
+            yield [row.reshape(1, -1)]
+
+    conv = _converter(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = gen
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    if not options.per_channel:
+        conv._experimental_disable_per_channel = True
+        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
+    return _run(conv)
+
+
+def convert_dir(keras_path: str | Path, out_dir: str | Path, representative: np.ndarray,
+                options: QuantOptions = QuantOptions()) -> dict[str, Path]:
+    model = load_keras(keras_path)
+    out_dir = Path(out_dir)
+    return {
+        "float": atomic_write(out_dir / "model_float.tflite", to_float_tflite(model)),
+        "int8": atomic_write(out_dir / "model_int8.tflite", to_int8_tflite(model, representative, options)),
+    }

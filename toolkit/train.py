@@ -1,0 +1,128 @@
+"""Train the hello-world regression MLP: 1 -> Dense(h, relu)... -> Dense(1), MSE loss.
+
+Seeded and reproducible. A run whose validation loss is stuck near the variance of
+the target (all ReLUs dead, the classic plateau of this model) is restarted from a
+new initialisation, up to `MAX_RESTARTS` times.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.datasets import Dataset, make_dataset
+from toolkit.fileio import write_json
+from toolkit.functions import parse_function
+from toolkit.summary import LayerSize, dense_sizes
+from toolkit.tf_env import import_keras
+
+MAX_RESTARTS = 3
+STUCK_FRACTION = 0.5  # val MSE above this share of var(y) counts as stuck
+
+
+@dataclass
+class TrainConfig:
+    function: str = "sin"
+    x_range: tuple[float, float] = (0.0, 2 * np.pi)
+    hidden: tuple[int, ...] = (16, 16)
+    epochs: int = 300
+    samples: int = 1000
+    noise: float = 0.0
+    lr: float = 0.01
+    batch_size: int = 32
+    seed: int = 0
+
+
+@dataclass
+class TrainResult:
+    config: TrainConfig
+    test_mse: float  # against the clean function
+    val_mse: float
+    restarts: int
+    layers: list[LayerSize]
+    history: dict[str, list[float]] = field(repr=False, default_factory=dict)
+
+    @property
+    def params(self) -> int:
+        return sum(layer.params for layer in self.layers)
+
+
+def build_mlp(hidden: tuple[int, ...], inputs: int = 1, outputs: int = 1, activation: str = "relu"):
+    keras = import_keras()
+    layers = [keras.Input(shape=(inputs,))]
+    layers += [keras.layers.Dense(h, activation=activation, name=f"dense_{i}") for i, h in enumerate(hidden)]
+    layers.append(keras.layers.Dense(outputs, name=f"dense_{len(hidden)}"))
+    return keras.Sequential(layers)
+
+
+def fit(model, data: Dataset, epochs: int, lr: float, batch_size: int, verbose: int = 0):
+    keras = import_keras()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="mse")
+    callbacks = [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=max(5, epochs // 20), min_lr=lr / 100)]
+    return model.fit(
+        data.x["train"], data.y["train"], validation_data=(data.x["val"], data.y["val"]),
+        epochs=epochs, batch_size=batch_size, verbose=verbose, callbacks=callbacks, shuffle=True,
+    )
+
+
+def train(cfg: TrainConfig, out_dir: str | Path, verbose: int = 0) -> TrainResult:
+    keras = import_keras()
+    fn = parse_function(cfg.function)
+    data = make_dataset(fn, cfg.samples, cfg.x_range, cfg.noise, cfg.seed)
+    target_var = float(np.var(data.y_clean["val"])) or 1.0
+
+    for attempt in range(MAX_RESTARTS + 1):
+        keras.utils.set_random_seed(cfg.seed + 7919 * attempt)
+        model = build_mlp(cfg.hidden)
+        history = fit(model, data, cfg.epochs, cfg.lr, cfg.batch_size, verbose)
+        val_mse = float(history.history["val_loss"][-1])
+        if val_mse < STUCK_FRACTION * target_var:
+            break
+
+    pred = model.predict(data.x["test"], verbose=0)
+    test_mse = float(np.mean((pred - data.y_clean["test"]) ** 2))
+    widths = [1, *cfg.hidden, 1]
+    result = TrainResult(
+        config=cfg,
+        test_mse=test_mse,
+        val_mse=val_mse,
+        restarts=attempt,
+        layers=dense_sizes(widths, [layer.name for layer in model.layers]),
+        history={k: [float(v) for v in vals] for k, vals in history.history.items()},
+    )
+    save_run(model, data, result, Path(out_dir))
+    return result
+
+
+def save_run(model, data: Dataset, result: TrainResult, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / ".model.keras.tmp.keras"
+    model.save(tmp)
+    tmp.replace(out_dir / "model.keras")
+    data.save(out_dir / "dataset.npz")
+    write_json(out_dir / "history.json", result.history)
+    write_json(out_dir / "train_config.json", asdict(result.config))
+    write_json(
+        out_dir / "metrics.json",
+        {
+            "test_mse": result.test_mse,
+            "val_mse": result.val_mse,
+            "params": result.params,
+            "float32_bytes": 4 * result.params,
+            "restarts": result.restarts,
+            "layers": [asdict(layer) | {"params": layer.params} for layer in result.layers],
+        },
+    )
+
+
+def load_config(run_dir: str | Path) -> TrainConfig | None:
+    path = Path(run_dir) / "train_config.json"
+    if not path.exists():
+        return None
+    raw = json.loads(path.read_text())
+    raw["x_range"] = tuple(raw["x_range"])
+    raw["hidden"] = tuple(raw["hidden"])
+    return TrainConfig(**raw)
