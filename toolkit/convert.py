@@ -10,7 +10,7 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write
-from toolkit.tf_env import captured_stderr, import_keras, import_tf
+from toolkit.tf_env import captured_output, import_keras, import_tf
 
 REPRESENTATIVE_SAMPLES = 500
 
@@ -32,12 +32,15 @@ def load_keras(path: str | Path):
 
 
 def _converter(model):
+    """A converter for batch size 1: static shapes, so Flatten becomes a plain RESHAPE."""
     tf = import_tf()
-    return tf.lite.TFLiteConverter.from_keras_model(model)
+    keras = import_keras()
+    inp = keras.Input(batch_shape=(1, *model.inputs[0].shape[1:]))
+    return tf.lite.TFLiteConverter.from_keras_model(keras.Model(inp, model(inp)))
 
 
 def _run(conv) -> bytes:
-    with captured_stderr() as log:
+    with captured_output() as log:
         try:
             return conv.convert()
         except Exception as exc:
@@ -58,7 +61,7 @@ def to_int8_tflite(model, representative: np.ndarray, options: QuantOptions = Qu
 
     def gen() -> Iterable[list[np.ndarray]]:
         for row in samples[:REPRESENTATIVE_SAMPLES]:
-            yield [row.reshape(1, -1)]
+            yield [row[None]]
 
     conv = _converter(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]

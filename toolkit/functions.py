@@ -100,12 +100,12 @@ def _check(node: ast.AST, text: str) -> None:
 
 def _evaluate(node: ast.expr, x: np.ndarray):
     if isinstance(node, ast.Constant):
-        return float(node.value)  # floats: 9**9**9 overflows to inf instead of hanging
+        return np.float64(node.value)  # numpy floats: 9**9**9 overflows to inf, no big ints
     if isinstance(node, ast.Name):
         if node.id == "x":
             return x
         if node.id in CONSTANTS:
-            return CONSTANTS[node.id]
+            return np.float64(CONSTANTS[node.id])
         raise ExpressionError(f"function '{node.id}' used without calling it")
     if isinstance(node, ast.BinOp):
         return BINARY[type(node.op)](_evaluate(node.left, x), _evaluate(node.right, x))

@@ -31,21 +31,22 @@ def import_keras() -> ModuleType:
     return keras
 
 
-class captured_stderr:
-    """Send the process's stderr (fd 2, where TensorFlow's C++ logs go) to a buffer.
-
-    The text is kept in `.text` so a failure can still show what was said.
+class captured_output:
+    """Send the process's stdout and stderr (fds 1 and 2, where TensorFlow's C++ code
+    and the converter print) to a buffer. The text is kept in `.text` for error messages.
     """
 
-    def __enter__(self) -> "captured_stderr":
+    def __enter__(self) -> "captured_output":
         import sys
         import tempfile
         import warnings
 
+        sys.stdout.flush()
         sys.stderr.flush()
         self._file = tempfile.TemporaryFile(mode="w+b")
-        self._saved = os.dup(2)
-        os.dup2(self._file.fileno(), 2)
+        self._saved = {fd: os.dup(fd) for fd in (1, 2)}
+        for fd in self._saved:
+            os.dup2(self._file.fileno(), fd)
         self._warnings = warnings.catch_warnings()
         self._warnings.__enter__()
         warnings.simplefilter("ignore")
@@ -55,9 +56,11 @@ class captured_stderr:
     def __exit__(self, *exc) -> None:
         import sys
 
+        sys.stdout.flush()
         sys.stderr.flush()
-        os.dup2(self._saved, 2)
-        os.close(self._saved)
+        for fd, saved in self._saved.items():
+            os.dup2(saved, fd)
+            os.close(saved)
         self._warnings.__exit__(*exc)
         self._file.seek(0)
         self.text = self._file.read().decode(errors="replace")

@@ -1,8 +1,10 @@
 """Train the hello-world regression MLP: 1 -> Dense(h, relu)... -> Dense(1), MSE loss.
 
-Seeded and reproducible. A run whose validation loss is stuck near the variance of
-the target (all ReLUs dead, the classic plateau of this model) is restarted from a
-new initialisation, up to `MAX_RESTARTS` times.
+Seeded and reproducible. Two guards against the classic plateau of this model
+(MSE ~0.14 on sin, where most first-layer ReLUs are dead or all bend at x = 0):
+the first layer's biases are set so each unit's kink lies at a random training
+input, and a run whose validation loss is still a large share of the target's
+variance is restarted from a new initialisation, up to `MAX_RESTARTS` times.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from toolkit.summary import LayerSize, dense_sizes
 from toolkit.tf_env import import_keras
 
 MAX_RESTARTS = 3
-STUCK_FRACTION = 0.5  # val MSE above this share of var(y) counts as stuck
+STUCK_FRACTION = 0.2  # val MSE above this share of var(y) counts as stuck
 
 
 @dataclass
@@ -58,6 +60,18 @@ def build_mlp(hidden: tuple[int, ...], inputs: int = 1, outputs: int = 1, activa
     return keras.Sequential(layers)
 
 
+def spread_first_layer_kinks(model, x: np.ndarray, rng: np.random.Generator) -> None:
+    """Bias each first-layer unit so its ReLU switches at a random training input.
+
+    With zero biases and inputs that are all positive (x in [0, 2*pi]), every unit
+    is either linear over the whole range or dead, and training tends to stall.
+    """
+    first = model.layers[0]
+    w, _ = first.get_weights()  # w: [inputs, units]
+    centres = x[rng.integers(0, len(x), w.shape[1])]  # [units, inputs]
+    first.set_weights([w, -np.einsum("iu,ui->u", w, centres).astype(np.float32)])
+
+
 def fit(model, data: Dataset, epochs: int, lr: float, batch_size: int, verbose: int = 0):
     keras = import_keras()
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="mse")
@@ -77,6 +91,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, verbose: int = 0) -> TrainResul
     for attempt in range(MAX_RESTARTS + 1):
         keras.utils.set_random_seed(cfg.seed + 7919 * attempt)
         model = build_mlp(cfg.hidden)
+        spread_first_layer_kinks(model, data.x["train"], np.random.default_rng(cfg.seed + attempt))
         history = fit(model, data, cfg.epochs, cfg.lr, cfg.batch_size, verbose)
         val_mse = float(history.history["val_loss"][-1])
         if val_mse < STUCK_FRACTION * target_var:

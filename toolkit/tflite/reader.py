@@ -125,6 +125,10 @@ def _tensor(t: Table, buffers: list[Table], data: bytes, source: str) -> Tensor:
     type_name = S.TENSOR_TYPES[type_code] if 0 <= type_code < len(S.TENSOR_TYPES) else f"TYPE_{type_code}"
     dtype = S.NUMPY_DTYPES.get(type_name, type_name.lower())
     shape = tuple(int(d) for d in t.numpy(S.Tensor.SHAPE, "int32"))
+    if any(d < 0 for d in shape):
+        raise UnsupportedModelError(f"{source}: tensor '{name}' has a dynamic or invalid shape {list(shape)}")
+    if any(d == 0 for d in shape):
+        raise UnsupportedModelError(f"{source}: tensor '{name}' is empty (shape {list(shape)})")
     if t.has(S.Tensor.SPARSITY):
         raise UnsupportedModelError(f"{source}: tensor '{name}' uses TFLite's sparse format; densify it first")
     tensor = Tensor(name=name, shape=shape, dtype=dtype, quant=_quant(t.table(S.Tensor.QUANTIZATION)))

@@ -1,0 +1,70 @@
+"""The `toolkit` command as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TOOLKIT = [sys.executable, "-m", "toolkit"]
+
+
+def run(*args, cwd=None):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([*TOOLKIT, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+def test_pipeline_end_to_end(tmp_path):
+    r = run("train", "--function", "cos", "-o", tmp_path, "--epochs", "20", "--samples", "300", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    assert "321" in r.stdout and "1,284 bytes" in r.stdout and "test MSE" in r.stdout
+    r = run("convert", tmp_path / "model.keras", "-o", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "model_int8.tflite" in r.stdout and "Saved artifact" not in r.stdout
+    conv = json.loads((tmp_path / "conversion.json").read_text())
+    assert conv["int8"]["bytes"] == (tmp_path / "model_int8.tflite").stat().st_size and "test_mse" in conv["int8"]
+    r = run("codegen", tmp_path / "model_int8.tflite", "-o", tmp_path / "c", "--name", "cosine")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "c" / "cosine.h").exists() and (tmp_path / "c" / "cosine.c").exists()
+    r = run("validate", tmp_path / "model_int8.tflite", "--host", "--json", tmp_path / "v.json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    report = json.loads((tmp_path / "v.json").read_text())
+    assert report["n_inputs"] == 256 and report["mismatches"] == 0 and report["max_abs_error"] == 0
+    r = run("validate", tmp_path / "model_float.tflite", "--host", "--inputs", "50", "--json", tmp_path / "f.json")
+    assert r.returncode == 0 and json.loads((tmp_path / "f.json").read_text())["n_inputs"] == 50
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["codegen", "/nonexistent.tflite", "-o", "x"], "cannot read"),
+        (["codegen", "README.md", "-o", "x"], "not a TensorFlow Lite model"),
+        (["train", "--function", "__import__('os').system('id')", "-o", "x"], "only whitelisted functions"),
+        (["train", "--hidden", "16,a", "-o", "x"], "--hidden"),
+        (["validate", "README.md"], "--host"),
+        (["convert", "/nonexistent.keras"], "no such file"),
+    ],
+)
+def test_errors_are_one_line(args, message, tmp_path):
+    r = run(*args, cwd=Path(__file__).resolve().parents[2])
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1 and message in r.stderr
+
+
+def test_truncated_model_is_a_clean_error(reference_models, tmp_path):
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(reference_models["int8"].read_bytes()[:900])
+    r = run("codegen", bad, "-o", tmp_path)
+    assert r.returncode == 2 and "truncated or corrupt" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "model.c").exists()
+
+
+def test_codegen_does_not_load_tensorflow(reference_models, tmp_path):
+    code = (
+        "import sys; from toolkit.cli import main; "
+        f"main(['codegen', {str(reference_models['int8'])!r}, '-o', {str(tmp_path)!r}]); "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
