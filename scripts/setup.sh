@@ -41,8 +41,13 @@ fi
 # Reinstall only when the dependency lists changed since the last install.
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || [ constraints.txt -nt "$STAMP" ]; then
     echo "setup: installing Python packages into $VENV (first time: about a minute)"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[ml,test]"
+    log=$VENV/setup.log
+    if ! { "$VENV/bin/python" -m pip install --upgrade pip &&
+           "$VENV/bin/python" -m pip install -c constraints.txt -e ".[ml,test]"; } >"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        echo "setup: pip install failed; full log in $log" >&2
+        exit 1
+    fi
     touch "$STAMP"
 fi
 echo "setup: ok"
