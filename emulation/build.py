@@ -1,0 +1,105 @@
+"""Cross-compiles a model with the harness and start-up code into an ELF.
+
+The model is a directory with model.h and model.c (any other .c files in it
+are compiled too); the test vectors are a numpy array or a vectors.c file.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .arch import Arch, get_arch
+from .errors import BuildError, ToolMissing
+from .vectors import write_vectors
+
+CC = "arm-none-eabi-gcc"
+INSTALL_HINT = "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi"
+
+# Flags every build uses; per-core flags come from the arch registry.
+COMMON_CFLAGS = (
+    "-Os", "-std=c99", "-Wall", "-g",
+    "-ffunction-sections", "-fdata-sections",
+    "-ffp-contract=off",  # no fused multiply-add: float results stay bit-comparable
+)
+LINK_FLAGS = (
+    "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
+    "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments",
+)
+
+
+def firmware_dir() -> Path:
+    """The firmware/ sources: $TM_FIRMWARE_DIR or the repository's firmware/."""
+    env = os.environ.get("TM_FIRMWARE_DIR")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "firmware"
+
+
+@dataclass(frozen=True)
+class Firmware:
+    elf: Path
+    map: Path
+    arch: str
+    log: str  # compiler output (warnings)
+
+
+def compile_command(arch: Arch, sources: Sequence[Path], include_dirs: Sequence[Path],
+                    elf: Path, map_file: Path, extra_cflags: Sequence[str] = (),
+                    stack_size: int | None = None) -> list[str]:
+    fw = firmware_dir()
+    cmd = [CC, *arch.cflags, *COMMON_CFLAGS, *extra_cflags]
+    cmd += [f"-I{d}" for d in include_dirs]
+    cmd += [f"-I{fw / 'harness'}"]
+    cmd += [str(s) for s in sources]
+    cmd += [str(fw / "harness" / "harness.c"), str(fw / "cortex-m" / "startup.c")]
+    cmd += ["-T", str(fw / "cortex-m" / "cortex-m.ld"), *LINK_FLAGS, f"-Wl,-Map={map_file}"]
+    if stack_size is not None:
+        cmd.append(f"-Wl,--defsym=__stack_size={stack_size}")
+    cmd += ["-o", str(elf)]
+    return cmd
+
+
+def build_firmware(model_dir: str | Path, vectors: np.ndarray | str | Path, arch: str,
+                   out_dir: str | Path, *, name: str = "firmware",
+                   extra_cflags: Sequence[str] = (), stack_size: int | None = None) -> Firmware:
+    """Build `out_dir/<name>.elf` (and .map) for `arch`.
+
+    model_dir: holds model.h, model.c and optionally more .c files.
+    vectors: int8/float32 array of test inputs (one row each), written to
+        out_dir/vectors.c, or the path of an existing vectors.c.
+    extra_cflags: appended after the standard flags (e.g. "-DFOO=1", "-O2").
+    stack_size: bytes reserved for the stack (multiple of 1024; default 16 KB).
+    """
+    spec = get_arch(arch)
+    model_dir = Path(model_dir)
+    out_dir = Path(out_dir)
+    if not (model_dir / "model.h").is_file():
+        raise BuildError(f"{model_dir} has no model.h")
+    if shutil.which(CC) is None:
+        raise ToolMissing(f"{CC} not found: {INSTALL_HINT}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if isinstance(vectors, (str, Path)):
+        vectors_c = Path(vectors)
+        if not vectors_c.is_file():
+            raise BuildError(f"test vectors {vectors_c} not found")
+    else:
+        vectors_c = write_vectors(out_dir / "vectors.c", np.asarray(vectors))
+    sources = sorted(p for p in model_dir.glob("*.c") if p.name != "vectors.c")
+    elf = out_dir / f"{name}.elf"
+    map_file = out_dir / f"{name}.map"
+    cmd = compile_command(spec, [*sources, vectors_c], [model_dir], elf, map_file,
+                          extra_cflags, stack_size)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    (out_dir / f"{name}.log").write_text(" ".join(cmd) + "\n" + log)
+    if proc.returncode != 0:
+        if "nano.specs" in log:
+            raise ToolMissing(f"newlib for {CC} is missing: {INSTALL_HINT}")
+        errors = [line for line in log.splitlines() if "error" in line] or log.splitlines() or ["?"]
+        raise BuildError(f"building {elf.name} for {arch} failed: {errors[0].strip()} "
+                         f"(full log: {out_dir / (name + '.log')})")
+    return Firmware(elf=elf, map=map_file, arch=spec.name, log=log)

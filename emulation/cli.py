@@ -1,0 +1,75 @@
+"""Command line: python -m emulation run FIRMWARE.elf --arch cortex-m4 [--json FILE] [--limit N]."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .arch import ARCHS, get_arch
+from .errors import EmulationError, GuestFault
+from .result import METRIC_NAMES, RunResult
+from .runner import DEFAULT_INSTRUCTION_LIMIT, run_elf
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m emulation",
+                                     description="Run microcontroller firmware in emulation and measure it.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run an ELF built with the firmware/ harness")
+    run.add_argument("elf", type=Path, help="firmware ELF")
+    run.add_argument("--arch", required=True, help=f"core: {', '.join(ARCHS)}")
+    run.add_argument("--json", type=Path, metavar="FILE", help="also write the result as JSON")
+    run.add_argument("--limit", type=int, default=DEFAULT_INSTRUCTION_LIMIT, metavar="N",
+                     help=f"stop a guest after N instructions (default {DEFAULT_INSTRUCTION_LIMIT:,})")
+    run.add_argument("--no-arch-check", action="store_true",
+                     help="run even if the ELF's build attributes name another core")
+    run.add_argument("--quiet", action="store_true", help="do not echo the guest console")
+    sub.add_parser("archs", help="list the known cores")
+    return parser
+
+
+def format_metrics(result: RunResult) -> str:
+    rows = [(name, result.metrics()[name]) for name in METRIC_NAMES]
+    rows.append(("inferences", len(result.outputs)))
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {'-' if value is None else f'{value:,}':>12}" for name, value in rows)
+
+
+def _run(args: argparse.Namespace) -> int:
+    get_arch(args.arch)  # unknown arch: clear error before touching the file
+    if args.limit <= 0:
+        raise EmulationError("--limit must be a positive number of instructions")
+    result = run_elf(args.elf, args.arch, instruction_limit=args.limit, check_arch=not args.no_arch_check)
+    if not args.quiet and result.console:
+        sys.stdout.write(result.console if result.console.endswith("\n") else result.console + "\n")
+    print(f"{result.arch}: {Path(result.elf).name}")
+    print(format_metrics(result))
+    if args.json:
+        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "archs":
+            for arch in ARCHS.values():
+                print(arch.description)
+            return 0
+        return _run(args)
+    except GuestFault as exc:
+        if exc.console and not getattr(args, "quiet", False):
+            sys.stdout.write(exc.console if exc.console.endswith("\n") else exc.console + "\n")
+        print(f"error: guest fault: {exc}", file=sys.stderr)
+        return 1
+    except EmulationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback on the command line
+        print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,38 @@
+/*
+ * Test harness convention shared by the firmware and the emulator.
+ *
+ * main() feeds every test vector to model_invoke() between two marker calls:
+ *     tm_mark_begin(input, input_bytes); model_invoke(input, output);
+ *     tm_mark_end(output, output_bytes);
+ * An emulator hooks the two marker addresses to count instructions and copy the
+ * output. One calibration pair with nothing between the calls comes first, so
+ * the marker overhead can be subtracted exactly.
+ *
+ * Each output is also printed through tm_putc() as one text line:
+ *     "O:" then the output bytes in lowercase hex, then "\n"
+ * and a failing model_invoke() prints "E:<index>:<return code>\n" and stops.
+ */
+#ifndef TM_HARNESS_H
+#define TM_HARNESS_H
+
+#include <stdint.h>
+
+/* Semihosting operations (ARM "Semihosting for AArch32 and AArch64"). */
+#define TM_SYS_WRITEC 0x03u
+#define TM_SYS_WRITE0 0x04u
+#define TM_SYS_EXIT 0x18u
+#define TM_ADP_STOPPED_APPLICATION_EXIT 0x20026u
+#define TM_ADP_STOPPED_RUNTIME_ERROR 0x20023u
+
+/* Test vectors, generated into vectors.c (section .tm_vectors). */
+extern const uint32_t tm_n_inputs;
+
+void tm_mark_begin(const void *data, uint32_t bytes);
+void tm_mark_end(const void *data, uint32_t bytes);
+
+/* Console: weak, semihosting by default; a board overrides it with its UART. */
+void tm_putc(char c);
+/* Ends the program: weak, semihosting SYS_EXIT by default. */
+void tm_exit(uint32_t reason) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,71 @@
+"""python -m emulation, as a user runs it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from .firmware_fixtures import ROOT
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "emulation", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_run_prints_console_and_metrics(firmware, host_outputs, tmp_path):
+    out = tmp_path / "result.json"
+    proc = _cli("run", str(firmware.elf("int8", "cortex-m4")), "--arch", "cortex-m4", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [bytes.fromhex(line[2:]) for line in lines if line.startswith("O:")] == host_outputs("int8")
+    for metric in ("instructions", "instructions_min", "instructions_max", "flash_bytes", "ram_bytes",
+                   "stack_bytes"):
+        assert any(line.startswith(metric + " ") for line in lines), metric
+    data = json.loads(out.read_text())
+    assert [bytes.fromhex(o) for o in data["outputs"]] == host_outputs("int8")
+    assert data["metrics"]["instructions"] == data["instructions_per_inference"][0]
+
+
+def _assert_clean_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr
+
+
+def test_unknown_arch(firmware):
+    proc = _cli("run", str(firmware.elf("int8", "cortex-m4")), "--arch", "cortex-m99")
+    _assert_clean_error(proc, "cortex-m99", "cortex-m0plus", "cortex-m33")
+
+
+def test_missing_file(tmp_path):
+    _assert_clean_error(_cli("run", str(tmp_path / "none.elf"), "--arch", "cortex-m4"), "not found")
+
+
+def test_not_an_elf(tmp_path):
+    bogus = tmp_path / "bogus.elf"
+    bogus.write_text("hello")
+    _assert_clean_error(_cli("run", str(bogus), "--arch", "cortex-m4"), "not a valid ELF")
+
+
+def test_guest_fault(firmware):
+    proc = _cli("run", str(firmware.elf("faults", "cortex-m4", "-DFAULT=3")), "--arch", "cortex-m4")
+    _assert_clean_error(proc, "stack_overflow", "deeper")
+
+
+def test_runaway_with_limit(firmware):
+    proc = _cli("run", str(firmware.elf("faults", "cortex-m4", "-DFAULT=4")), "--arch", "cortex-m4",
+                "--limit", "100000")
+    _assert_clean_error(proc, "runaway", "100,000")
+
+
+def test_arch_mismatch(firmware):
+    _assert_clean_error(_cli("run", str(firmware.elf("int8", "cortex-m4")), "--arch", "cortex-m0plus"),
+                        "arch_mismatch")
+
+
+def test_archs():
+    proc = _cli("archs")
+    assert proc.returncode == 0 and "cortex-m7" in proc.stdout
