@@ -1,0 +1,49 @@
+"""toolkit emulate: run the generated C on an emulated core, measure and validate it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from toolkit.commands.base import Command
+from toolkit.table import key_values, render
+
+ARCHS = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="a .tflite file")
+    p.add_argument("--arch", required=True, help=f"core to emulate: {', '.join(ARCHS)}")
+    p.add_argument("--inputs", type=int, help="number of inputs (default: all 256 for one int8 input, else 1000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    p.add_argument("--input-range", default="-8,8", help="range of random float inputs (default -8,8)")
+    p.add_argument("--build-dir", help="where the C, ELF and map file are kept (default build/<model>-<arch>)")
+    p.add_argument("--limit", type=int, help="instruction limit of the whole run (runaway guard)")
+    p.add_argument("--json", help="write the result as JSON to this file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from toolkit.emulate import emulate
+    from toolkit.errors import ToolkitError
+    from toolkit.fileio import write_json
+    from toolkit.functions import parse_range
+
+    if args.inputs is not None and args.inputs < 1:
+        raise ToolkitError("--inputs must be at least 1")
+    build_dir = Path(args.build_dir or Path("build") / f"{Path(args.model).stem}-{args.arch}")
+    report = emulate(args.model, args.arch, build_dir, args.inputs, args.seed, parse_range(args.input_range), args.limit)
+    data = report.to_json()
+    print(f"{args.model} on {args.arch} (Unicorn; instructions are exact block counts)")
+    print(render(
+        ["arch", "inputs", "instr/inf", "min", "max", "flash B", "RAM B", "stack B", "mismatches", "max abs error"],
+        [[data["arch"], data["n_inputs"], data["instructions"], data["instructions_min"], data["instructions_max"],
+          data["flash_bytes"], data["ram_bytes"], data["stack_bytes"], data["mismatches"], data["max_abs_error"]]],
+    ))
+    ref = {"tflm": "TFLM interpreter, bit-exact", "litert": "LiteRT, tolerance 1e-5"}[data["reference"]]
+    print(key_values([("reference", ref), ("result", "PASS" if data["passed"] else "FAIL"), ("firmware", data["elf"])]))
+    if args.json:
+        write_json(args.json, data)
+    return 0 if data["passed"] else 1
+
+
+COMMAND = Command("emulate", "build for a microcontroller core and run it in emulation", add_arguments, run)

@@ -1,0 +1,85 @@
+"""Generate C for a model, build it for a core, run every input in emulation, validate.
+
+The model side (reader, code generator, references) meets the emulation package here;
+`emulation` itself knows nothing about models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.codegen import generate_c, write_c
+from toolkit.errors import ToolchainError, ToolkitError, ValidationFailed
+from toolkit.ir import Model
+from toolkit.tflite.reader import read_tflite
+from toolkit.validation import DEFAULT_FLOAT_RANGE, Comparison, compare, default_n_inputs, make_inputs, reference_outputs
+
+FLASH_LIMIT = 1 << 20  # the largest flash of the boards we target
+
+
+@dataclass
+class EmulationReport:
+    arch: str
+    model: Model
+    comparison: Comparison
+    run: "object"  # emulation.RunResult
+    elf: Path
+    map: Path
+
+    def to_json(self) -> dict:
+        m = self.run.metrics()
+        return {
+            "arch": self.arch,
+            "n_inputs": self.comparison.n_inputs,
+            "instructions": m["instructions"],
+            "instructions_min": m["instructions_min"],
+            "instructions_max": m["instructions_max"],
+            "flash_bytes": m["flash_bytes"],
+            "ram_bytes": m["ram_bytes"],
+            "stack_bytes": m["stack_bytes"],
+            "mismatches": self.comparison.mismatches,
+            "max_abs_error": self.comparison.max_abs_error,
+            "reference": self.comparison.reference,
+            "passed": self.comparison.passed,
+            "elf": str(self.elf),
+        }
+
+
+def emulate(
+    model_path: str | Path,
+    arch: str,
+    build_dir: str | Path,
+    n_inputs: int | None = None,
+    seed: int = 0,
+    float_range: tuple[float, float] = DEFAULT_FLOAT_RANGE,
+    instruction_limit: int | None = None,
+) -> EmulationReport:
+    """Build and run `model_path` on `arch`; raise ToolkitError subclasses on failure."""
+    import emulation
+
+    try:
+        emulation.get_arch(arch)
+    except emulation.UnknownArch as exc:
+        raise ToolkitError(str(exc)) from None
+    model = read_tflite(model_path)
+    inputs = make_inputs(model, default_n_inputs(model, n_inputs), seed, float_range)
+    build_dir = Path(build_dir)
+    write_c(generate_c(model), build_dir / "model")
+    try:
+        fw = emulation.build_firmware(build_dir / "model", inputs, arch, build_dir)
+        kwargs = {"instruction_limit": instruction_limit} if instruction_limit else {}
+        run = emulation.run_elf(fw.elf, arch, **kwargs)
+    except (emulation.ToolMissing, emulation.BuildError) as exc:
+        raise ToolchainError(str(exc)) from None
+    except emulation.GuestFault as exc:
+        raise ValidationFailed(f"the firmware faulted on {arch}: {exc}") from None
+    if run.stack_bytes is not None and run.flash_bytes > FLASH_LIMIT:
+        raise ToolkitError(f"firmware needs {run.flash_bytes:,} bytes of flash, over 1 MB by {run.flash_bytes - FLASH_LIMIT:,}")
+    ours = run.outputs_array(model.output.dtype)
+    if len(ours) != len(inputs):
+        raise ValidationFailed(f"the firmware reported {len(ours)} outputs for {len(inputs)} inputs")
+    reference, ref = reference_outputs(model, model_path, inputs)
+    return EmulationReport(arch, model, compare(model, ours, np.asarray(ref), reference), run, fw.elf, fw.map)
