@@ -52,6 +52,15 @@ def to_float_tflite(model) -> bytes:
     return _run(_converter(model))
 
 
+def to_float16_tflite(model) -> bytes:
+    """float32 arithmetic with weights stored as float16 (half the bytes in the file)."""
+    tf = import_tf()
+    conv = _converter(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.target_spec.supported_types = [tf.float16]
+    return _run(conv)
+
+
 def to_int8_tflite(model, representative: np.ndarray, options: QuantOptions = QuantOptions()) -> bytes:
     """Full-integer int8 (int8 input and output) calibrated on `representative` inputs."""
     tf = import_tf()
@@ -81,5 +90,6 @@ def convert_dir(keras_path: str | Path, out_dir: str | Path, representative: np.
     out_dir = Path(out_dir)
     return {
         "float": atomic_write(out_dir / "model_float.tflite", to_float_tflite(model)),
+        "float16": atomic_write(out_dir / "model_float16.tflite", to_float16_tflite(model)),
         "int8": atomic_write(out_dir / "model_int8.tflite", to_int8_tflite(model, representative, options)),
     }

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.datasets import Dataset, make_dataset
-from toolkit.fileio import write_json
 from toolkit.functions import parse_function
+from toolkit.modeldir import clean_mse, save_model_dir
 from toolkit.summary import LayerSize, dense_sizes
 from toolkit.tf_env import import_keras
 
@@ -97,12 +97,10 @@ def train(cfg: TrainConfig, out_dir: str | Path, verbose: int = 0) -> TrainResul
         if val_mse < STUCK_FRACTION * target_var:
             break
 
-    pred = model.predict(data.x["test"], verbose=0)
-    test_mse = float(np.mean((pred - data.y_clean["test"]) ** 2))
     widths = [1, *cfg.hidden, 1]
     result = TrainResult(
         config=cfg,
-        test_mse=test_mse,
+        test_mse=clean_mse(model, data),
         val_mse=val_mse,
         restarts=attempt,
         layers=dense_sizes(widths, [layer.name for layer in model.layers]),
@@ -113,23 +111,12 @@ def train(cfg: TrainConfig, out_dir: str | Path, verbose: int = 0) -> TrainResul
 
 
 def save_run(model, data: Dataset, result: TrainResult, out_dir: Path) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / ".model.keras.tmp.keras"
-    model.save(tmp)
-    tmp.replace(out_dir / "model.keras")
-    data.save(out_dir / "dataset.npz")
-    write_json(out_dir / "history.json", result.history)
-    write_json(out_dir / "train_config.json", asdict(result.config))
-    write_json(
-        out_dir / "metrics.json",
-        {
-            "test_mse": result.test_mse,
-            "val_mse": result.val_mse,
-            "params": result.params,
-            "float32_bytes": 4 * result.params,
-            "restarts": result.restarts,
-            "layers": [asdict(layer) | {"params": layer.params} for layer in result.layers],
-        },
+    save_model_dir(
+        out_dir, model, data,
+        metrics={"val_mse": result.val_mse, "restarts": result.restarts,
+                 "layers": [asdict(layer) | {"params": layer.params} for layer in result.layers]},
+        history=result.history,
+        config=asdict(result.config),
     )
 
 

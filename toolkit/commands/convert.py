@@ -1,4 +1,4 @@
-"""toolkit convert: Keras model -> model_float.tflite and model_int8.tflite."""
+"""toolkit convert: Keras model -> model_float.tflite, model_float16.tflite (float16 weights) and model_int8.tflite."""
 
 from __future__ import annotations
 

@@ -79,6 +79,7 @@ def _parse(data: bytes, source: str) -> Model:
             )
         )
 
+    raw_ops = [op for op in raw_ops if not _fold_constant(op)]
     unsupported = sorted({op.kind for op in raw_ops if op.kind not in LAYERS})
     if unsupported:
         raise UnsupportedModelError(
@@ -101,6 +102,24 @@ def _parse(data: bytes, source: str) -> Model:
         description=root.string(S.Model.DESCRIPTION),
         source=source,
     )
+
+
+def _fold_constant(op: RawOp) -> bool:
+    """Evaluate a DEQUANTIZE of a constant (float16 or int8 weights) at read time.
+
+    Converters store float16 weights this way; the generated code then sees plain
+    float32 constants. Returns True when the op was folded away.
+    """
+    if op.kind != "DEQUANTIZE" or len(op.inputs) != 1 or op.inputs[0] is None or op.inputs[0].data is None:
+        return False
+    src, dst = op.inputs[0], op.outputs[0]
+    if src.dtype == "float16":
+        dst.data = src.data.astype(np.float32).reshape(dst.shape)
+    elif src.dtype == "int8" and src.quant is not None and not src.quant.per_channel:
+        dst.data = (np.float32(src.scale) * (src.data.astype(np.float32) - src.zero_point)).reshape(dst.shape)
+    else:
+        return False
+    return True
 
 
 def _op_name(code: Table) -> str:

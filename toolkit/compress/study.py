@@ -1,0 +1,63 @@
+"""The standard compression study: one baseline, its compressed variants, one table."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from toolkit.compare import VariantRow, ensure_tflite, evaluate_variant, rows_json, tradeoff_plot
+from toolkit.compress.distill import DistillSettings
+from toolkit.compress.prune import distill_model, prune_model
+from toolkit.fileio import write_json
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    function: str = "sin"
+    epochs: int = 300  # baseline, teacher and students
+    finetune_epochs: int = 60  # after pruning
+    arch: str = "cortex-m4"
+    seed: int = 0
+
+
+# (directory, what it is, which .tflite) in table order
+VARIANTS: tuple[tuple[str, str, str], ...] = (
+    ("baseline", "float", "float"),
+    ("baseline", "int8", "int8"),
+    ("pruned50", "50% weights pruned", "int8"),
+    ("pruned80", "80% weights pruned", "int8"),
+    ("structured", "16-16 -> 8-8", "int8"),
+    ("distilled", "8-8 student of 64-64", "int8"),
+    ("distilled/direct", "8-8 trained directly", "int8"),
+)
+
+
+def run_study(out: Path, s: StudySettings, log: Callable[[str], None] = print) -> list[VariantRow]:
+    from toolkit.train import TrainConfig, train
+
+    def step(text: str, fn: Callable[[], object]) -> None:
+        start = time.monotonic()
+        log(f"  {text} ...")
+        fn()
+        log(f"  {text}: {time.monotonic() - start:.1f} s")
+
+    base = out / "baseline" / "model.keras"
+    step("train the 1-16-16-1 baseline", lambda: train(TrainConfig(function=s.function, epochs=s.epochs, seed=s.seed), out / "baseline"))
+    step("prune 50% of the weights", lambda: prune_model(base, "weight", 0.5, out / "pruned50", epochs=s.finetune_epochs))
+    step("prune 80% of the weights (gradual)", lambda: prune_model(base, "weight", 0.8, out / "pruned80", schedule="gradual", epochs=s.finetune_epochs))
+    step("structured pruning to 8-8", lambda: prune_model(base, "structured", 0.5, out / "structured", epochs=s.finetune_epochs))
+    step("distil a 64-64 teacher into an 8-8 student",
+         lambda: distill_model(out / "distilled", DistillSettings(hidden=(8, 8), epochs=s.epochs, seed=s.seed), function=s.function))
+    rows = []
+    for directory, label, quant in VARIANTS:
+        def measure() -> None:
+            ensure_tflite(out / directory, quant)
+            row = evaluate_variant(out / directory, quant, s.arch, out / "build", name=directory.replace("/", "-"))
+            row.variant = f"{directory} ({label})" if label not in ("float", "int8") else directory
+            rows.append(row)
+        step(f"convert and emulate {directory} ({quant})", measure)
+    write_json(out / "compare.json", rows_json(rows, s.arch))
+    tradeoff_plot(rows, out / "tradeoff.png", s.arch)
+    return rows
