@@ -74,13 +74,15 @@ def prune_neurons(model, data: Dataset, settings: NeuronSettings) -> tuple[dict,
     keras = import_keras()
     kept = kept_units(unit_scores(model, data, settings.criterion), settings.sparsity)
     layers = dense_layers(model)
-    masks = {}
+    # one mask per weight tensor; a hidden kernel is masked twice (its own units' inputs
+    # and the previous layer's pruned units' outputs), so the masks multiply
+    masks = {(layer, index): np.ones_like(w) for layer in layers for index, w in enumerate(layer.get_weights())}
     for i, keep in enumerate(kept):
         alive = np.zeros(layers[i].units, np.float32)
         alive[keep] = 1.0
-        masks[(layers[i], 0)] = np.broadcast_to(alive, layers[i].get_weights()[0].shape).copy()  # incoming
-        masks[(layers[i], 1)] = alive  # bias
-        masks[(layers[i + 1], 0)] = np.broadcast_to(alive[:, None], layers[i + 1].get_weights()[0].shape).copy()  # outgoing
+        masks[(layers[i], 0)] *= alive[None, :]  # incoming weights
+        masks[(layers[i], 1)] *= alive  # bias
+        masks[(layers[i + 1], 0)] *= alive[:, None]  # outgoing weights
     model.compile(optimizer=keras.optimizers.Adam(settings.lr), loss="mse")
     h = model.fit(data.x["train"], data.y["train"], validation_data=(data.x["val"], data.y["val"]),
                   epochs=settings.epochs, batch_size=settings.batch_size, verbose=0, callbacks=[MaskKeeper(masks)])
