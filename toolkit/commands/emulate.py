@@ -13,7 +13,9 @@ ARCHS = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33")
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="a .tflite file")
-    p.add_argument("--arch", required=True, help=f"core to emulate: {', '.join(ARCHS)}")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--arch", help=f"core to emulate: {', '.join(ARCHS)}")
+    where.add_argument("--board", help="a board from 'toolkit boards' (its core, clock and emulator)")
     p.add_argument("--inputs", type=int, help="number of inputs (default: all 256 for one int8 input, else 1000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     p.add_argument("--input-range", default="-8,8", help="range of random float inputs (default -8,8)")
@@ -30,10 +32,19 @@ def run(args: argparse.Namespace) -> int:
 
     if args.inputs is not None and args.inputs < 1:
         raise ToolkitError("--inputs must be at least 1")
-    build_dir = Path(args.build_dir or Path("build") / f"{Path(args.model).stem}-{args.arch}")
-    report = emulate(args.model, args.arch, build_dir, args.inputs, args.seed, parse_range(args.input_range), args.limit)
-    data = report.to_json()
-    print(f"{args.model} on {args.arch} (Unicorn; instructions are exact block counts)")
+    board = None
+    if args.board:
+        from toolkit.boards import get_board
+
+        board = get_board(args.board)
+        if not board.local:
+            raise ToolkitError(f"{board.name} ({board.mcu}) has no local emulator; it runs on the Wokwi cloud only")
+    arch = board.arch if board else args.arch
+    target = board.name if board else arch
+    build_dir = Path(args.build_dir or Path("build") / f"{Path(args.model).stem}-{target}")
+    report = emulate(args.model, arch, build_dir, args.inputs, args.seed, parse_range(args.input_range), args.limit)
+    data = report.to_json() | ({"board": board.name, "clock_mhz": board.clock_mhz} if board else {})
+    print(f"{args.model} on {target} ({arch}; instructions are exact counts)")
     print(render(
         ["arch", "inputs", "instr/inf", "min", "max", "flash B", "RAM B", "stack B", "mismatches", "max abs error"],
         [[data["arch"], data["n_inputs"], data["instructions"], data["instructions_min"], data["instructions_max"],

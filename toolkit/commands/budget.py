@@ -1,0 +1,80 @@
+"""toolkit budget: does the model fit a board? used / limit / headroom, PASS or FAIL."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from toolkit.commands.base import Command
+from toolkit.errors import ToolkitError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="a .tflite file")
+    p.add_argument("--board", help="a board from 'toolkit boards'")
+    p.add_argument("--ram", help="RAM limit for a custom target, e.g. 2KB")
+    p.add_argument("--flash", help="flash limit for a custom target, e.g. 32KB")
+    p.add_argument("--arch", help="core of a custom target or of the profiles (default cortex-m4)")
+    p.add_argument("--profiles", action="store_true", help="check against every generic RAM profile")
+    p.add_argument("--build-dir", help="where firmware is kept (default build/budget)")
+    p.add_argument("--json", help="write the result as JSON to this file")
+
+
+def target(args: argparse.Namespace):
+    from toolkit.boards import Board, get_board, parse_size
+
+    if args.board:
+        if args.ram or args.flash:
+            raise ToolkitError("give --board, or --ram and --flash, not both")
+        board = get_board(args.board)
+        if not board.local:
+            raise ToolkitError(f"{board.name} ({board.mcu}) has no local compiler or emulator; it runs on the Wokwi cloud only")
+        return board.with_arch(args.arch) if args.arch else board
+    if not (args.ram and args.flash):
+        raise ToolkitError("give --board NAME, or both --ram and --flash (e.g. --ram 2KB --flash 32KB), or --profiles")
+    return Board("custom", args.arch or "cortex-m4", 64, parse_size(args.flash), parse_size(args.ram), "unicorn")
+
+
+def run(args: argparse.Namespace) -> int:
+    from toolkit.boards import boards
+    from toolkit.budget import budget_from, measure
+    from toolkit.fileio import write_json
+    from toolkit.table import render
+
+    if not Path(args.model).exists():
+        raise ToolkitError(f"{args.model}: no such file")
+    build = Path(args.build_dir or "build/budget")
+    if args.profiles:
+        profiles = [b.with_arch(args.arch) if args.arch else b for b in boards().values() if b.profile]
+        reports = {}
+        for arch in sorted({p.arch for p in profiles}):
+            reports[arch] = measure(args.model, profiles[0].with_arch(arch), build / arch)
+        results = [budget_from(reports[p.arch], p) for p in profiles]
+        print(f"{args.model} against the RAM profiles")
+        print(render(["profile", "core", "flash used", "flash limit", "RAM used", "RAM limit", "fits"],
+                     [[r.board.name, r.board.arch, r.flash_bytes, r.board.flash, r.ram_used, r.board.ram,
+                       "PASS" if r.fits else "FAIL"] for r in results]))
+        if args.json:
+            write_json(args.json, [r.to_json() for r in results])
+        return 0 if all(r.fits for r in results) else 1
+
+    board = target(args)
+    result = budget_from(measure(args.model, board, build / board.name), board)
+    print(f"{args.model} on {board.name} ({board.arch}, {board.clock_mhz:g} MHz)")
+    print(render(["budget", "used B", "limit B", "headroom B", "result"], result.rows()))
+    print(f"  static RAM {result.ram_bytes:,} B + peak stack {result.stack_bytes:,} B; "
+          f"weights {result.const_bytes:,} B, activations {result.arena_bytes:,} B")
+    if not result.fits:
+        over = [f"flash by {result.flash_bytes - board.flash:,} B" if not result.flash_ok else "",
+                f"RAM by {result.ram_used - board.ram:,} B" if not result.ram_ok else ""]
+        print(f"does not fit: over {' and '.join(o for o in over if o)}")
+        for s in result.suggestions:
+            print(f"  - {s}")
+    else:
+        print("fits")
+    if args.json:
+        write_json(args.json, result.to_json())
+    return 0 if result.fits else 1
+
+
+COMMAND = Command("budget", "check a model against a board's flash and RAM", add_arguments, run)
