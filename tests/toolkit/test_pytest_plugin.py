@@ -1,0 +1,51 @@
+"""The `emulate` fixture, exercised the way a user's test suite would use it."""
+
+import sys
+
+
+def test_plugin_in_a_users_suite(pytester, reference_models):
+    pytester.makepyfile(
+        test_user=f"""
+        MODEL = {str(reference_models["int8"])!r}
+
+        def test_model(emulate):
+            r = emulate(MODEL, board="arduino-nano-33-ble")
+            assert r.mismatches == 0 and r.stack_bytes < 512 and r.fits
+            assert r.n_inputs == 256 and r.instructions > 0 and r.flash_limit == 1048576
+
+        def test_on_a_core(emulate):
+            r = emulate(MODEL, arch="cortex-m0plus", inputs=8)
+            assert r.passed and r.fits is None and r.n_inputs == 8
+
+        def test_ram_2k_profile(emulate):
+            r = emulate(MODEL, board="ram-2k")
+            assert r.fits  # the hello-world model fits in 2 KB of RAM
+
+        def test_arguments(emulate):
+            import pytest
+            with pytest.raises(ValueError):
+                emulate(MODEL)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=4)
+
+
+def test_failing_assertion_is_reported(pytester, reference_models):
+    pytester.makepyfile(
+        test_user=f"""
+        def test_too_strict(emulate):
+            r = emulate({str(reference_models["int8"])!r}, board="arduino-nano-33-ble", inputs=4)
+            assert r.stack_bytes < 8
+        """
+    )
+    result = pytester.runpytest_subprocess("-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*stack_bytes*"])
+
+
+def test_plugin_is_registered_by_the_install():
+    from importlib.metadata import entry_points
+
+    names = {ep.value for ep in entry_points(group="pytest11")}
+    assert "toolkit.pytest_plugin" in names, f"reinstall with 'make setup' ({sys.executable})"
