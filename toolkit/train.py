@@ -72,17 +72,17 @@ def spread_first_layer_kinks(model, x: np.ndarray, rng: np.random.Generator) -> 
     first.set_weights([w, -np.einsum("iu,ui->u", w, centres).astype(np.float32)])
 
 
-def fit(model, data: Dataset, epochs: int, lr: float, batch_size: int, verbose: int = 0):
+def fit(model, data: Dataset, epochs: int, lr: float, batch_size: int, verbose: int = 0, callbacks: list = ()):
     keras = import_keras()
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="mse")
-    callbacks = [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=max(5, epochs // 20), min_lr=lr / 100)]
+    callbacks = [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=max(5, epochs // 20), min_lr=lr / 100), *callbacks]
     return model.fit(
         data.x["train"], data.y["train"], validation_data=(data.x["val"], data.y["val"]),
         epochs=epochs, batch_size=batch_size, verbose=verbose, callbacks=callbacks, shuffle=True,
     )
 
 
-def train(cfg: TrainConfig, out_dir: str | Path, verbose: int = 0) -> TrainResult:
+def train(cfg: TrainConfig, out_dir: str | Path, verbose: int = 0, callbacks: list = ()) -> TrainResult:
     keras = import_keras()
     fn = parse_function(cfg.function)
     data = make_dataset(fn, cfg.samples, cfg.x_range, cfg.noise, cfg.seed)
@@ -92,7 +92,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, verbose: int = 0) -> TrainResul
         keras.utils.set_random_seed(cfg.seed + 7919 * attempt)
         model = build_mlp(cfg.hidden)
         spread_first_layer_kinks(model, data.x["train"], np.random.default_rng(cfg.seed + attempt))
-        history = fit(model, data, cfg.epochs, cfg.lr, cfg.batch_size, verbose)
+        history = fit(model, data, cfg.epochs, cfg.lr, cfg.batch_size, verbose, callbacks)
         val_mse = float(history.history["val_loss"][-1])
         if val_mse < STUCK_FRACTION * target_var:
             break

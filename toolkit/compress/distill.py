@@ -36,7 +36,7 @@ class DistillResult:
     history: dict
 
 
-def _train_student(targets: np.ndarray, data: Dataset, s: DistillSettings):
+def _train_student(targets: np.ndarray, data: Dataset, s: DistillSettings, callbacks: list = ()):
     from toolkit.tf_env import import_keras
     from toolkit.train import build_mlp, fit, spread_first_layer_kinks
 
@@ -45,14 +45,14 @@ def _train_student(targets: np.ndarray, data: Dataset, s: DistillSettings):
     model = build_mlp(s.hidden)
     spread_first_layer_kinks(model, data.x["train"], np.random.default_rng(s.seed))
     blended = replace(data, y={**data.y, "train": targets})
-    history = fit(model, blended, s.epochs, s.lr, s.batch_size)
+    history = fit(model, blended, s.epochs, s.lr, s.batch_size, callbacks=callbacks)
     return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
-def distill(teacher, data: Dataset, s: DistillSettings) -> DistillResult:
+def distill(teacher, data: Dataset, s: DistillSettings, callbacks: list = ()) -> DistillResult:
     if not 0.0 <= s.alpha <= 1.0:
         raise ValueError("alpha must be between 0 and 1")
     soft = teacher.predict(data.x["train"], verbose=0).astype(np.float32)
-    student, history = _train_student(s.alpha * data.y["train"] + (1 - s.alpha) * soft, data, s)
-    direct, _ = _train_student(data.y["train"], data, s)
+    student, history = _train_student(s.alpha * data.y["train"] + (1 - s.alpha) * soft, data, s, callbacks)
+    direct, _ = _train_student(data.y["train"], data, s, callbacks)
     return DistillResult(student, direct, clean_mse(student, data), clean_mse(direct, data), clean_mse(teacher, data), history)

@@ -67,7 +67,7 @@ def kept_units(scores: list[np.ndarray], sparsity: float) -> list[np.ndarray]:
     return kept
 
 
-def prune_neurons(model, data: Dataset, settings: NeuronSettings) -> tuple[dict, list[np.ndarray]]:
+def prune_neurons(model, data: Dataset, settings: NeuronSettings, callbacks: list = ()) -> tuple[dict, list[np.ndarray]]:
     """Mask the least important units in place and fine-tune; returns history, kept units."""
     from toolkit.tf_env import import_keras
 
@@ -85,11 +85,11 @@ def prune_neurons(model, data: Dataset, settings: NeuronSettings) -> tuple[dict,
         masks[(layers[i + 1], 0)] *= alive[:, None]  # outgoing weights
     model.compile(optimizer=keras.optimizers.Adam(settings.lr), loss="mse")
     h = model.fit(data.x["train"], data.y["train"], validation_data=(data.x["val"], data.y["val"]),
-                  epochs=settings.epochs, batch_size=settings.batch_size, verbose=0, callbacks=[MaskKeeper(masks)])
+                  epochs=settings.epochs, batch_size=settings.batch_size, verbose=0, callbacks=[MaskKeeper(masks), *callbacks])
     return {k: [float(v) for v in vals] for k, vals in h.history.items()}, kept
 
 
-def prune_structured(model, data: Dataset, settings: NeuronSettings):
+def prune_structured(model, data: Dataset, settings: NeuronSettings, callbacks: list = ()):
     """A new, smaller model holding only the most important units; fine-tuned."""
     from toolkit.tf_env import import_keras
     from toolkit.train import build_mlp
@@ -107,5 +107,5 @@ def prune_structured(model, data: Dataset, settings: NeuronSettings):
         rows = cols
     small.compile(optimizer=keras.optimizers.Adam(settings.lr), loss="mse")
     h = small.fit(data.x["train"], data.y["train"], validation_data=(data.x["val"], data.y["val"]),
-                  epochs=settings.epochs, batch_size=settings.batch_size, verbose=0)
+                  epochs=settings.epochs, batch_size=settings.batch_size, verbose=0, callbacks=list(callbacks))
     return small, {k: [float(v) for v in vals] for k, vals in h.history.items()}

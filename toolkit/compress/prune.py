@@ -13,19 +13,20 @@ from toolkit.modeldir import keras_params, load_model_dir, save_model_dir
 
 
 def prune_model(model_path: str | Path, method: str, sparsity: float, out_dir: str | Path, *, scope: str = "layer",
-                schedule: str = "oneshot", criterion: str = "l2", epochs: int = 60, lr: float = 0.003) -> dict:
+                schedule: str = "oneshot", criterion: str = "l2", epochs: int = 60, lr: float = 0.003,
+                callbacks: list = ()) -> dict:
     model, data = load_model_dir(model_path)
     params_before, _ = keras_params(model)
     info: dict = {"method": method, "requested_sparsity": sparsity}
     if method == "weight":
-        history = prune_weights(model, data, PruneSettings(sparsity, scope, schedule, epochs, lr))
+        history = prune_weights(model, data, PruneSettings(sparsity, scope, schedule, epochs, lr), callbacks)
         info["weight_sparsity"] = sparsity_of([layer.get_weights()[0] for layer in dense_layers(model)])
         info["layer_sparsity"] = layer_sparsity(model)
     elif method == "neuron":
-        history, kept = prune_neurons(model, data, NeuronSettings(sparsity, criterion, epochs, lr))
+        history, kept = prune_neurons(model, data, NeuronSettings(sparsity, criterion, epochs, lr), callbacks)
         info["kept_units"] = [len(k) for k in kept]
     elif method == "structured":
-        model, history = prune_structured(model, data, NeuronSettings(sparsity, criterion, epochs, lr))
+        model, history = prune_structured(model, data, NeuronSettings(sparsity, criterion, epochs, lr), callbacks)
         info["hidden"] = [layer.units for layer in dense_layers(model)[:-1]]
     else:
         raise ValueError(f"unknown pruning method {method!r}")
@@ -37,15 +38,15 @@ def prune_model(model_path: str | Path, method: str, sparsity: float, out_dir: s
 
 
 def distill_model(out_dir: Path, settings: DistillSettings, teacher_path: str | None = None, function: str | None = None,
-                  teacher_hidden: tuple[int, ...] = (64, 64)) -> dict:
+                  teacher_hidden: tuple[int, ...] = (64, 64), callbacks: list = ()) -> dict:
     if teacher_path is None:
         from toolkit.train import TrainConfig, train
 
         train(TrainConfig(function=function or "sin", hidden=teacher_hidden, epochs=settings.epochs, seed=settings.seed),
-              out_dir / "teacher")
+              out_dir / "teacher", callbacks=callbacks)
         teacher_path = str(out_dir / "teacher" / "model.keras")
     teacher, data = load_model_dir(teacher_path)
-    result = distill(teacher, data, settings)
+    result = distill(teacher, data, settings, callbacks)
     summary = {
         "alpha": settings.alpha,
         "epochs": settings.epochs,

@@ -26,7 +26,7 @@ def gradual_targets(final: float, epochs: int, ramp_fraction: float = 0.6) -> li
     return [final * (1 - (1 - min(t, ramp) / ramp) ** 3) for t in range(1, epochs + 1)]
 
 
-def prune_weights(model, data: Dataset, settings: PruneSettings) -> dict:
+def prune_weights(model, data: Dataset, settings: PruneSettings, callbacks: list = ()) -> dict:
     """Prune `model` in place; returns the history of fine-tuning."""
     from toolkit.tf_env import import_keras
 
@@ -42,7 +42,7 @@ def prune_weights(model, data: Dataset, settings: PruneSettings) -> dict:
         keeper = MaskKeeper({(layer, 0): mask for layer, mask in zip(layers, masks)})
         h = model.fit(
             data.x["train"], data.y["train"], validation_data=(data.x["val"], data.y["val"]),
-            epochs=epochs_per_step, batch_size=settings.batch_size, verbose=0, callbacks=[keeper],
+            epochs=epochs_per_step, batch_size=settings.batch_size, verbose=0, callbacks=[keeper, *callbacks],
         )
         history["loss"] += [float(v) for v in h.history["loss"]]
         history["val_loss"] += [float(v) for v in h.history["val_loss"]]
