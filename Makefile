@@ -13,7 +13,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	@bash scripts/demo.sh $(DEMO)
+	$(TOOLKIT) demo -o $(DEMO)
 
 test: setup
 	$(PY) -m pytest -q -n $(JOBS) tests

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from toolkit.compare import VariantRow, ensure_tflite, evaluate_variant, rows_json, tradeoff_plot
 from toolkit.compress.distill import DistillSettings
 from toolkit.compress.prune import distill_model, prune_model
 from toolkit.fileio import write_json
+from toolkit.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -34,30 +33,29 @@ VARIANTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def run_study(out: Path, s: StudySettings, log: Callable[[str], None] = print) -> list[VariantRow]:
+def run_study(out: Path, s: StudySettings) -> list[VariantRow]:
     from toolkit.train import TrainConfig, train
 
-    def step(text: str, fn: Callable[[], object]) -> None:
-        start = time.monotonic()
-        log(f"  {text} ...")
-        fn()
-        log(f"  {text}: {time.monotonic() - start:.1f} s")
-
     base = out / "baseline" / "model.keras"
-    step("train the 1-16-16-1 baseline", lambda: train(TrainConfig(function=s.function, epochs=s.epochs, seed=s.seed), out / "baseline"))
-    step("prune 50% of the weights", lambda: prune_model(base, "weight", 0.5, out / "pruned50", epochs=s.finetune_epochs))
-    step("prune 80% of the weights (gradual)", lambda: prune_model(base, "weight", 0.8, out / "pruned80", schedule="gradual", epochs=s.finetune_epochs))
-    step("structured pruning to 8-8", lambda: prune_model(base, "structured", 0.5, out / "structured", epochs=s.finetune_epochs))
-    step("distil a 64-64 teacher into an 8-8 student",
-         lambda: distill_model(out / "distilled", DistillSettings(hidden=(8, 8), epochs=s.epochs, seed=s.seed), function=s.function))
+    with Progress("train the 1-16-16-1 baseline", s.epochs) as bar:
+        train(TrainConfig(function=s.function, epochs=s.epochs, seed=s.seed), out / "baseline", callbacks=[bar.keras_callback()])
+    with Progress("prune 50% of the weights, fine-tune", s.finetune_epochs) as bar:
+        prune_model(base, "weight", 0.5, out / "pruned50", epochs=s.finetune_epochs, callbacks=[bar.keras_callback()])
+    with Progress("prune 80% of the weights (gradual)", s.finetune_epochs) as bar:
+        prune_model(base, "weight", 0.8, out / "pruned80", schedule="gradual", epochs=s.finetune_epochs, callbacks=[bar.keras_callback()])
+    with Progress("structured pruning to 8-8, fine-tune", s.finetune_epochs) as bar:
+        prune_model(base, "structured", 0.5, out / "structured", epochs=s.finetune_epochs, callbacks=[bar.keras_callback()])
+    with Progress("distil a 64-64 teacher into 8-8", 3 * s.epochs) as bar:
+        distill_model(out / "distilled", DistillSettings(hidden=(8, 8), epochs=s.epochs, seed=s.seed), function=s.function,
+                      callbacks=[bar.keras_callback()])
     rows = []
-    for directory, label, quant in VARIANTS:
-        def measure() -> None:
+    with Progress(f"convert, build and emulate on {s.arch}", len(VARIANTS)) as bar:
+        for directory, label, quant in VARIANTS:
             ensure_tflite(out / directory, quant)
             row = evaluate_variant(out / directory, quant, s.arch, out / "build", name=directory.replace("/", "-"))
-            row.variant = f"{directory} ({label})" if label not in ("float", "int8") else directory
+            row.variant = directory if label in ("float", "int8") else f"{directory} ({label})"
             rows.append(row)
-        step(f"convert and emulate {directory} ({quant})", measure)
+            bar.update()
     write_json(out / "compare.json", rows_json(rows, s.arch))
     tradeoff_plot(rows, out / "tradeoff.png", s.arch)
     return rows

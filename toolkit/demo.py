@@ -1,0 +1,77 @@
+"""The whole course in one run: train, compress, convert, generate C, emulate on every
+local board, check budgets, and write the report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from toolkit.boards import boards
+from toolkit.budget import budget_from
+from toolkit.compare import COLUMNS
+from toolkit.compress.study import StudySettings, run_study
+from toolkit.emulate import emulate
+from toolkit.fileio import write_json
+from toolkit.progress import Progress
+from toolkit.table import render
+
+
+def _available_archs() -> set[str]:
+    import emulation
+
+    return set(emulation.ARCHS)
+
+
+def run_demo(out: Path, settings: StudySettings = StudySettings()) -> dict:
+    start = time.monotonic()
+    print(f"== 1. Train and compress (results in {out}) ==")
+    rows = run_study(out, settings)
+    print(render([title for _, title in COLUMNS], [r.cells() for r in rows]))
+
+    model = out / "baseline" / "model_int8.tflite"
+    print("\n== 2. The int8 model on every board with a local emulator ==")
+    archs = _available_archs()
+    local = [b for b in boards().values() if b.local and not b.profile]
+    runnable = [b for b in local if b.arch in archs]
+    board_rows, reports = [], {}
+    with Progress("emulate on each board", len(runnable)) as bar:
+        for board in runnable:
+            rep = reports.setdefault(board.arch, emulate(model, board.arch, out / "build" / f"board-{board.arch}"))
+            d = rep.to_json()
+            cycles = d.get("cycles_est") or d.get("cycles")
+            board_rows.append({
+                "board": board.name, "arch": board.arch, "clock_mhz": board.clock_mhz,
+                "instructions": d["instructions"], "cycles_est": cycles,
+                "latency_us": round(cycles / board.clock_mhz, 2) if cycles else None,
+                "flash_bytes": d["flash_bytes"], "ram_bytes": d["ram_bytes"], "stack_bytes": d["stack_bytes"],
+                "mismatches": d["mismatches"], "passed": d["passed"],
+            })
+            bar.update()
+    skipped = [f"{b.name} ({b.arch})" for b in local if b.arch not in archs]
+    keys = ["board", "arch", "instructions", "cycles_est", "latency_us", "flash_bytes", "ram_bytes", "stack_bytes", "mismatches"]
+    print(render(keys, [[r[k] if r[k] is not None else "-" for k in keys] for r in board_rows]))
+    if skipped:
+        print(f"not emulated here: {', '.join(skipped)}")
+    write_json(out / "boards.json", board_rows)
+
+    print("\n== 3. Memory budget of the int8 model against every board and RAM profile ==")
+    budgets = []
+    for board in boards().values():
+        if board.arch in reports:
+            budgets.append(budget_from(reports[board.arch], board).to_json())
+    print(render(["board", "flash used", "flash limit", "RAM used", "RAM limit", "fits"],
+                 [[b["board"], b["flash_bytes"], b["flash_limit"], b["ram_bytes"] + b["stack_bytes"], b["ram_limit"],
+                   "PASS" if b["fits"] else "FAIL"] for b in budgets]))
+    write_json(out / "budget.json", budgets)
+
+    print("\n== 4. Report ==")
+    from toolkit.report import build_report
+    from toolkit.report.data import compute_predictions
+
+    with Progress("predictions on all 256 inputs, plots, pages", 2) as bar:
+        compute_predictions(out / "baseline").save(out / "predictions.npz")
+        bar.update()
+        html_path, md_path = build_report(out)
+    elapsed = time.monotonic() - start
+    print(f"report: {html_path}\n        {md_path}\ndemo finished in {elapsed:.0f} s")
+    return {"variants": [r.variant for r in rows], "boards": board_rows, "seconds": elapsed}
