@@ -5,17 +5,20 @@
     result = run_elf(fw.elf, "cortex-m4")
     result.outputs, result.metrics()
 
-Stands alone: it does not import the model-side toolkit.
+Cores (ARCHS): Cortex-M0+/M3/M4/M7/M33 and rv32imc on Unicorn, atmega328p on
+avr8js and rp2040 on rp2040js (Wokwi's engines, in Node). Stands alone: it does
+not import the model-side toolkit.
 """
 from .arch import ARCHS, Arch, get_arch
+from .backends import BACKENDS, Backend, backend_of, run_elf
 from .build import Firmware, build_firmware
 from .errors import BuildError, EmulationError, FaultInfo, GuestFault, ToolMissing, UnknownArch
 from .result import METRIC_NAMES, RunResult, parse_console
-from .runner import DEFAULT_INSTRUCTION_LIMIT, run_elf
+from .runner import DEFAULT_INSTRUCTION_LIMIT
 from .vectors import vectors_source, write_vectors
 
 __all__ = [
-    "ARCHS", "Arch", "get_arch", "Firmware", "build_firmware", "BuildError", "EmulationError",
-    "FaultInfo", "GuestFault", "ToolMissing", "UnknownArch", "METRIC_NAMES", "RunResult",
+    "ARCHS", "Arch", "get_arch", "BACKENDS", "Backend", "backend_of", "Firmware", "build_firmware",
+    "BuildError", "EmulationError", "FaultInfo", "GuestFault", "ToolMissing", "UnknownArch", "METRIC_NAMES", "RunResult",
     "parse_console", "DEFAULT_INSTRUCTION_LIMIT", "run_elf", "vectors_source", "write_vectors",
 ]

@@ -1,10 +1,11 @@
 /*
- * Native UC_HOOK_BLOCK callback: exact Thumb instruction counting for Unicorn.
+ * Native UC_HOOK_BLOCK callback: exact instruction counting for Unicorn.
  *
  * Unicorn calls tm_on_block on entry to every translated block. The number of
- * instructions in a block is decoded once (16- vs 32-bit Thumb halfwords) and
- * cached by (address, size); the hook then only adds it to a running total, so
- * no Python runs per block. Past `limit` the hook stops the emulation once.
+ * instructions in a block is decoded once and cached by (address, size); the
+ * hook then only adds it to a running total, so no Python runs per block. Past
+ * `limit` the hook stops the emulation once. Both instruction sets counted here
+ * mix 16- and 32-bit instructions; `isa` selects how a length is decoded.
  *
  * The library does not link against Unicorn: Python hands over the addresses of
  * uc_mem_read and uc_emu_stop from the already loaded libunicorn.
@@ -29,6 +30,8 @@ typedef struct {
     uint64_t stop_pc;    /* block address where the limit was hit */
     uint32_t stopped;    /* 1 once the limit was hit */
     uint32_t read_errors;/* blocks whose bytes could not be read */
+    uint32_t isa;        /* TM_ISA_THUMB or TM_ISA_RISCV */
+    uint32_t reserved;
     uc_mem_read_fn mem_read;
     uc_emu_stop_fn emu_stop;
     tm_slot *slots;      /* open-addressing cache, capacity = mask + 1 */
@@ -61,13 +64,21 @@ static int grow(tm_counter *c) {
     return 0;
 }
 
-/* Thumb: a halfword whose top five bits are 0b11101, 0b11110 or 0b11111 starts
- * a 32-bit instruction; everything else is a 16-bit one. */
-static uint32_t count_thumb(const uint8_t *p, uint32_t size) {
+enum { TM_ISA_THUMB = 0, TM_ISA_RISCV = 1 };
+
+/* Length in bytes of the instruction starting with halfword `hw`.
+ * Thumb: top five bits 0b11101, 0b11110 or 0b11111 start a 32-bit instruction.
+ * RISC-V: low two bits 0b11 start a 32-bit instruction, anything else is a
+ * 16-bit compressed one (no 48-bit and longer encodings in RV32IMC). */
+static uint32_t insn_length(uint32_t isa, uint16_t hw) {
+    if (isa == TM_ISA_RISCV) return (hw & 3u) == 3u ? 4 : 2;
+    return (hw & 0xF800u) >= 0xE800u ? 4 : 2;
+}
+
+static uint32_t count_insns(uint32_t isa, const uint8_t *p, uint32_t size) {
     uint32_t n = 0, i = 0;
     while (i + 2 <= size) {
-        uint16_t hw = (uint16_t)(p[i] | (p[i + 1] << 8));
-        i += ((hw & 0xF800u) >= 0xE800u) ? 4 : 2;
+        i += insn_length(isa, (uint16_t)(p[i] | (p[i + 1] << 8)));
         n++;
     }
     return n;
@@ -81,7 +92,7 @@ static uint32_t decode_block(void *uc, tm_counter *c, uint64_t address, uint32_t
         c->read_errors++;
         n = size / 2; /* unreachable in practice: the block was just translated */
     } else {
-        n = count_thumb(buf, size);
+        n = count_insns(c->isa, buf, size);
     }
     if (buf != stackbuf) free(buf);
     return n;

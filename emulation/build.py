@@ -1,7 +1,9 @@
 """Cross-compiles a model with the harness and start-up code into an ELF.
 
 The model is a directory with model.h and model.c (any other .c files in it
-are compiled too); the test vectors are a numpy array or a vectors.c file.
+are compiled too); the test vectors are a numpy array or a vectors.c file. The
+toolchain, flags, linker script and start-up/platform sources come from the
+arch registry (arch.py).
 """
 from __future__ import annotations
 
@@ -14,23 +16,11 @@ from typing import Sequence
 
 import numpy as np
 
-from .arch import Arch, get_arch
+from .arch import COMMON_CFLAGS, Arch, get_arch
 from .errors import BuildError, ToolMissing
 from .vectors import write_vectors
 
-CC = "arm-none-eabi-gcc"
-INSTALL_HINT = "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi"
-
-# Flags every build uses; per-core flags come from the arch registry.
-COMMON_CFLAGS = (
-    "-Os", "-std=c99", "-Wall", "-g",
-    "-ffunction-sections", "-fdata-sections",
-    "-ffp-contract=off",  # no fused multiply-add: float results stay bit-comparable
-)
-LINK_FLAGS = (
-    "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
-    "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments",
-)
+__all__ = ["COMMON_CFLAGS", "Firmware", "build_firmware", "compile_command", "firmware_dir"]
 
 
 def firmware_dir() -> Path:
@@ -51,12 +41,14 @@ def compile_command(arch: Arch, sources: Sequence[Path], include_dirs: Sequence[
                     elf: Path, map_file: Path, extra_cflags: Sequence[str] = (),
                     stack_size: int | None = None) -> list[str]:
     fw = firmware_dir()
-    cmd = [CC, *arch.cflags, *COMMON_CFLAGS, *extra_cflags]
+    tc = arch.toolchain
+    cmd = [tc.cc, *arch.cflags, *tc.cflags, *extra_cflags]
     cmd += [f"-I{d}" for d in include_dirs]
     cmd += [f"-I{fw / 'harness'}"]
     cmd += [str(s) for s in sources]
-    cmd += [str(fw / "harness" / "harness.c"), str(fw / "cortex-m" / "startup.c")]
-    cmd += ["-T", str(fw / "cortex-m" / "cortex-m.ld"), *LINK_FLAGS, f"-Wl,-Map={map_file}"]
+    cmd += [str(fw / "harness" / "harness.c"), *(str(fw / s) for s in arch.sources)]
+    cmd += [f"-L{fw / d}" for d in arch.script_dirs]
+    cmd += ["-T", str(fw / arch.linker_script), *tc.ldflags, f"-Wl,-Map={map_file}"]
     if stack_size is not None:
         cmd.append(f"-Wl,--defsym=__stack_size={stack_size}")
     cmd += ["-o", str(elf)]
@@ -72,15 +64,20 @@ def build_firmware(model_dir: str | Path, vectors: np.ndarray | str | Path, arch
     vectors: int8/float32 array of test inputs (one row each), written to
         out_dir/vectors.c, or the path of an existing vectors.c.
     extra_cflags: appended after the standard flags (e.g. "-DFOO=1", "-O2").
-    stack_size: bytes reserved for the stack (multiple of 1024; default 16 KB).
+    stack_size: bytes reserved for the stack (default 16 KB; a multiple of 1 KB on
+        Cortex-M, of 4 KB on rv32imc). On atmega328p the stack is all SRAM above
+        .data and .bss and cannot be sized.
     """
     spec = get_arch(arch)
+    tc = spec.toolchain
     model_dir = Path(model_dir)
     out_dir = Path(out_dir)
     if not (model_dir / "model.h").is_file():
         raise BuildError(f"{model_dir} has no model.h")
-    if shutil.which(CC) is None:
-        raise ToolMissing(f"{CC} not found: {INSTALL_HINT}")
+    if stack_size is not None and not spec.stack_size_symbol:
+        raise BuildError(f"the stack size cannot be set on {spec.name}: the stack is the SRAM above .data and .bss")
+    if shutil.which(tc.cc) is None:
+        raise ToolMissing(f"{tc.cc} not found: {tc.install_hint}")
     out_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(vectors, (str, Path)):
         vectors_c = Path(vectors)
@@ -97,8 +94,8 @@ def build_firmware(model_dir: str | Path, vectors: np.ndarray | str | Path, arch
     log = proc.stdout + proc.stderr
     (out_dir / f"{name}.log").write_text(" ".join(cmd) + "\n" + log)
     if proc.returncode != 0:
-        if "nano.specs" in log:
-            raise ToolMissing(f"newlib for {CC} is missing: {INSTALL_HINT}")
+        if any(marker in log for marker in tc.library_markers):
+            raise ToolMissing(f"the C library for {tc.cc} is missing: {tc.install_hint}")
         errors = [line for line in log.splitlines() if "error" in line] or log.splitlines() or ["?"]
         raise BuildError(f"building {elf.name} for {arch} failed: {errors[0].strip()} "
                          f"(full log: {out_dir / (name + '.log')})")

@@ -1,4 +1,4 @@
-"""Command line: python -m emulation run FIRMWARE.elf --arch cortex-m4 [--json FILE] [--limit N]."""
+"""Command line: python -m emulation run FIRMWARE.elf --arch ARCH [--json FILE] [--limit N]."""
 from __future__ import annotations
 
 import argparse
@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Sequence
 
 from .arch import ARCHS, get_arch
+from .backends import BACKENDS, backend_of, run_elf
 from .errors import EmulationError, GuestFault
 from .result import METRIC_NAMES, RunResult
-from .runner import DEFAULT_INSTRUCTION_LIMIT, run_elf
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,8 +21,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("elf", type=Path, help="firmware ELF")
     run.add_argument("--arch", required=True, help=f"core: {', '.join(ARCHS)}")
     run.add_argument("--json", type=Path, metavar="FILE", help="also write the result as JSON")
-    run.add_argument("--limit", type=int, default=DEFAULT_INSTRUCTION_LIMIT, metavar="N",
-                     help=f"stop a guest after N instructions (default {DEFAULT_INSTRUCTION_LIMIT:,})")
+    limits = sorted({b.default_limit for b in BACKENDS.values()})
+    run.add_argument("--limit", type=int, default=None, metavar="N",
+                     help="stop a guest after N instructions (default: the backend's, "
+                          + " or ".join(f"{n:,}" for n in limits) + ")")
     run.add_argument("--no-arch-check", action="store_true",
                      help="run even if the ELF's build attributes name another core")
     run.add_argument("--quiet", action="store_true", help="do not echo the guest console")
@@ -39,12 +41,12 @@ def format_metrics(result: RunResult) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     get_arch(args.arch)  # unknown arch: clear error before touching the file
-    if args.limit <= 0:
+    if args.limit is not None and args.limit <= 0:
         raise EmulationError("--limit must be a positive number of instructions")
     result = run_elf(args.elf, args.arch, instruction_limit=args.limit, check_arch=not args.no_arch_check)
     if not args.quiet and result.console:
         sys.stdout.write(result.console if result.console.endswith("\n") else result.console + "\n")
-    print(f"{result.arch}: {Path(result.elf).name}")
+    print(f"{result.arch}: {Path(result.elf).name} ({result.engine})")
     print(format_metrics(result))
     if args.json:
         args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
@@ -56,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "archs":
             for arch in ARCHS.values():
-                print(arch.description)
+                print(f"{arch.description}  [{backend_of(arch).name}]")
             return 0
         return _run(args)
     except GuestFault as exc:

@@ -23,6 +23,10 @@ from .errors import EmulationError, ToolMissing
 
 SOURCE = Path(__file__).with_name("blockcount.c")
 
+# How blockcount.c decodes instruction lengths (its TM_ISA_* values).
+ISA_THUMB = 0
+ISA_RISCV = 1
+
 
 class CounterState(ctypes.Structure):
     """Mirror of `tm_counter` in blockcount.c."""
@@ -33,6 +37,8 @@ class CounterState(ctypes.Structure):
         ("stop_pc", ctypes.c_uint64),
         ("stopped", ctypes.c_uint32),
         ("read_errors", ctypes.c_uint32),
+        ("isa", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
         ("mem_read", ctypes.c_void_p),
         ("emu_stop", ctypes.c_void_p),
         ("slots", ctypes.c_void_p),
@@ -92,12 +98,13 @@ def _library() -> ctypes.CDLL:
 
 
 class BlockCounter:
-    """Counts executed Thumb instructions on one Uc; stops it past `limit`."""
+    """Counts executed instructions (Thumb or RISC-V) on one Uc; stops it past `limit`."""
 
-    def __init__(self, uc: Uc, limit: int):
+    def __init__(self, uc: Uc, limit: int, isa: int = ISA_THUMB):
         lib = _library()
         self.state = CounterState()
         self.state.limit = limit
+        self.state.isa = isa
         self.state.mem_read = ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p).value
         self.state.emu_stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
         self._lib = lib

@@ -1,4 +1,5 @@
-"""Guest memory layout: flash, RAM, the System Control Space and the stack."""
+"""Guest memory layout for the Unicorn backends: flash, RAM, the stack and its
+guard, and (Cortex-M) the System Control Space."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from .elf import ElfImage
 from .errors import EmulationError
 
 PAGE = 0x1000  # map in 4 KB units; Unicorn's ARM pages are 1 KB
-PROTECT_PAGE = 0x400  # mem_protect granularity
+PROTECT_PAGE = 0x400  # mem_protect granularity on Cortex-M (Unicorn's ARM pages are 1 KB; RISC-V: 4 KB)
 SCS_BASE = 0xE000E000  # System Control Space; CPACR is at 0xE000ED88
 SCS_SIZE = 0x1000
 CPACR = 0xE000ED88
@@ -50,7 +51,8 @@ class Layout:
     guard: Region | None  # write/read protected just below the stack
 
     @classmethod
-    def from_elf(cls, image: ElfImage) -> "Layout":
+    def from_elf(cls, image: ElfImage, protect_page: int = PROTECT_PAGE) -> "Layout":
+        """The layout the ELF's symbols describe; the guard is made of whole `protect_page`s."""
         sym = image.symbols
         flash = Region(sym.get("__flash_origin", DEFAULT_FLASH[0]), sym.get("__flash_size", DEFAULT_FLASH[1]))
         ram = Region(sym.get("__ram_origin", DEFAULT_RAM[0]), sym.get("__ram_size", DEFAULT_RAM[1]))
@@ -65,8 +67,8 @@ class Layout:
             # Guard: whole protect pages below the stack that hold no data or bss.
             used_end = max((a + s for _n, a, s, f, _t in image.sections
                             if f & SH_FLAGS.SHF_ALLOC and ram.contains(a, max(s, 1)) and a < limit), default=ram.start)
-            lo = _up(max(limit - sym.get("__stack_guard_size", DEFAULT_GUARD), used_end), PROTECT_PAGE)
-            hi = _down(limit, PROTECT_PAGE)
+            lo = _up(max(limit - sym.get("__stack_guard_size", DEFAULT_GUARD), used_end), protect_page)
+            hi = _down(limit, protect_page)
             if hi > lo:
                 guard = Region(lo, hi - lo)
         return cls(flash, ram, stack, guard)
@@ -101,7 +103,9 @@ class ControlSpace:
         return (self.registers.get(CPACR, 0) >> 20) & 0xF == 0xF
 
 
-def map_memory(uc: Uc, image: ElfImage, layout: Layout, scs: ControlSpace) -> None:
+def map_memory(uc: Uc, image: ElfImage, layout: Layout, scs: ControlSpace | None) -> None:
+    """Map flash (erased: 0xFF) and RAM, load the ELF, paint the stack, protect its guard;
+    `scs`, if given, is mapped as the Cortex-M System Control Space."""
     flash, ram = layout.flash, layout.ram
     fstart, fend = _down(flash.start, PAGE), _up(flash.end, PAGE)
     uc.mem_map(fstart, fend - fstart, UC_PROT_READ | UC_PROT_EXEC)
@@ -110,7 +114,8 @@ def map_memory(uc: Uc, image: ElfImage, layout: Layout, scs: ControlSpace) -> No
     uc.mem_map(rstart, rend - rstart, UC_PROT_ALL)
     for address, data in image.segments:
         uc.mem_write(address, data)
-    uc.mmio_map(SCS_BASE, SCS_SIZE, scs.read, None, scs.write, None)
+    if scs is not None:
+        uc.mmio_map(SCS_BASE, SCS_SIZE, scs.read, None, scs.write, None)
     if layout.stack:
         uc.mem_write(layout.stack.start, STACK_PAINT.to_bytes(4, "little") * (layout.stack.size // 4))
     if layout.guard:

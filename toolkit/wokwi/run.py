@@ -57,8 +57,13 @@ def run_project(project: str | Path, timeout_ms: int = 30_000, scenario: str = "
 
 
 def _run_local(project: Path, engine: str, parsed: dict, steps: list, timeout_ms: int) -> ScenarioRun:
-    if not shutil.which("node"):
-        raise ToolkitError("node is not installed: run 'make setup'")
+    from emulation.node import node_path
+    from emulation.errors import ToolMissing
+
+    try:
+        node = node_path()
+    except ToolMissing as exc:
+        raise ToolkitError(str(exc)) from None
     if not (ROOT / "wokwi" / "node_modules").exists():
         raise ToolkitError("Wokwi's engines are not installed: run 'make setup' (npm ci in wokwi/)")
     elf = project / parsed["toml"]["wokwi"]["elf"]
@@ -66,7 +71,7 @@ def _run_local(project: Path, engine: str, parsed: dict, steps: list, timeout_ms
         json.dump({"steps": steps, "part_id": parsed["diagram"]["parts"][0]["id"]}, f)
         steps_file = f.name
     try:
-        proc = subprocess.run(["node", str(ENGINES / "scenario.mjs"), "--engine", engine, "--elf", str(elf),
+        proc = subprocess.run([node, str(ENGINES / "scenario.mjs"), "--engine", engine, "--elf", str(elf),
                                "--steps", steps_file, "--timeout", str(timeout_ms)], capture_output=True, text=True)
     finally:
         Path(steps_file).unlink(missing_ok=True)
