@@ -20,6 +20,7 @@ class Budget:
     const_bytes: int  # weights and other constants of the generated model
     arena_bytes: int  # activation buffer of the generated model
     suggestions: list[str] = field(default_factory=list)
+    lower_bound: str = ""  # set when the build failed and the figures are lower bounds
 
     @property
     def ram_used(self) -> int:
@@ -33,15 +34,20 @@ class Budget:
     def ram_ok(self) -> bool:
         return self.ram_used <= self.board.ram
 
+    def _verdict(self, ok: bool) -> str:
+        if not ok:
+            return "FAIL"
+        return "unknown (lower bound)" if self.lower_bound else "PASS"
+
     @property
     def fits(self) -> bool:
-        return self.flash_ok and self.ram_ok
+        return self.flash_ok and self.ram_ok and not self.lower_bound
 
     def rows(self) -> list[list]:
         b = self.board
         return [
-            ["flash (code + weights)", self.flash_bytes, b.flash, b.flash - self.flash_bytes, "PASS" if self.flash_ok else "FAIL"],
-            ["RAM (static + stack)", self.ram_used, b.ram, b.ram - self.ram_used, "PASS" if self.ram_ok else "FAIL"],
+            ["flash (code + weights)", self.flash_bytes, b.flash, b.flash - self.flash_bytes, self._verdict(self.flash_ok)],
+            ["RAM (static + stack)", self.ram_used, b.ram, b.ram - self.ram_used, self._verdict(self.ram_ok)],
         ]
 
     def to_json(self) -> dict:
@@ -50,11 +56,41 @@ class Budget:
             "flash_bytes": self.flash_bytes, "flash_limit": self.board.flash,
             "ram_bytes": self.ram_bytes, "stack_bytes": self.stack_bytes, "ram_limit": self.board.ram,
             "arch": self.board.arch, "suggestions": self.suggestions,
+            **({"lower_bound": self.lower_bound} if self.lower_bound else {}),
         }
+
+
+# Compiler and linker messages that mean "the model is too big for this target".
+TOO_BIG = ("too large", "overflowed by", "will not fit", "does not fit")
 
 
 def measure(model_path: str | Path, board: Board, build_dir: str | Path) -> EmulationReport:
     return emulate(model_path, board.arch, build_dir, n_inputs=BUDGET_INPUTS)
+
+
+def check(model_path: str | Path, board: Board, build_dir: str | Path) -> Budget:
+    """Measure on the board's core; when the model cannot even be built for it, fall back
+    to lower bounds from the generated code (its constants and activations)."""
+    from toolkit.errors import ToolchainError
+
+    try:
+        return budget_from(measure(model_path, board, build_dir), board)
+    except ToolchainError as exc:
+        if not any(text in str(exc) for text in TOO_BIG):
+            raise
+        return static_budget(model_path, board, str(exc))
+
+
+def static_budget(model_path: str | Path, board: Board, reason: str) -> Budget:
+    from toolkit.codegen import generate_c
+    from toolkit.tflite.reader import read_tflite
+
+    model = read_tflite(model_path)
+    gen = generate_c(model)
+    b = Budget(board, gen.const_bytes, gen.arena_bytes, 0, gen.const_bytes, gen.arena_bytes,
+               lower_bound=f"the build for {board.arch} failed ({reason.split(': ', 1)[-1][:160]}); figures are lower bounds")
+    b.suggestions = static_suggestions(b, model)
+    return b
 
 
 def budget_from(report: EmulationReport, board: Board) -> Budget:
@@ -68,9 +104,12 @@ def budget_from(report: EmulationReport, board: Board) -> Budget:
 
 
 def suggestions(b: Budget, report: EmulationReport) -> list[str]:
+    return static_suggestions(b, report.model)
+
+
+def static_suggestions(b: Budget, model) -> list[str]:
     """What would make it fit, with numbers."""
     out: list[str] = []
-    model = report.model
     if not b.flash_ok:
         over = b.flash_bytes - b.board.flash
         if not model.is_int8 and any(layer.input.dtype == "float32" for layer in model.layers):

@@ -37,7 +37,7 @@ def target(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from toolkit.boards import boards
-    from toolkit.budget import budget_from, measure
+    from toolkit.budget import budget_from, check, measure
     from toolkit.fileio import write_json
     from toolkit.table import render
 
@@ -59,14 +59,17 @@ def run(args: argparse.Namespace) -> int:
         return 0 if all(r.fits for r in results) else 1
 
     board = target(args)
-    result = budget_from(measure(args.model, board, build / board.name), board)
+    result = check(args.model, board, build / board.name)
     print(f"{args.model} on {board.name} ({board.arch}, {board.clock_mhz:g} MHz)")
     print(render(["budget", "used B", "limit B", "headroom B", "result"], result.rows()))
     print(f"  static RAM {result.ram_bytes:,} B + peak stack {result.stack_bytes:,} B; "
           f"weights {result.const_bytes:,} B, activations {result.arena_bytes:,} B")
+    if result.lower_bound:
+        print(f"  note: {result.lower_bound}")
     if not result.fits:
-        over = [f"flash by {result.flash_bytes - board.flash:,} B" if not result.flash_ok else "",
-                f"RAM by {result.ram_used - board.ram:,} B" if not result.ram_ok else ""]
+        least = "at least " if result.lower_bound else ""
+        over = [f"flash by {least}{result.flash_bytes - board.flash:,} B" if not result.flash_ok else "",
+                f"RAM by {least}{result.ram_used - board.ram:,} B" if not result.ram_ok else ""]
         print(f"does not fit: over {' and '.join(o for o in over if o)}")
         for s in result.suggestions:
             print(f"  - {s}")
