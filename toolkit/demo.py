@@ -37,12 +37,11 @@ def run_demo(out: Path, settings: StudySettings = StudySettings()) -> dict:
     with Progress("emulate on each board", len(runnable)) as bar:
         for board in runnable:
             rep = reports.setdefault(board.arch, emulate(model, board.arch, out / "build" / f"board-{board.arch}"))
-            d = rep.to_json()
-            cycles = d.get("cycles_est") or d.get("cycles")
+            d = rep.to_json(board.clock_mhz)
             board_rows.append({
                 "board": board.name, "arch": board.arch, "clock_mhz": board.clock_mhz,
-                "instructions": d["instructions"], "cycles_est": cycles,
-                "latency_us": round(cycles / board.clock_mhz, 2) if cycles else None,
+                "instructions": d["instructions"], "cycles_est": d["cycles_est"], "timing_model": d["timing_model"],
+                "latency_us": d["latency_us"],
                 "flash_bytes": d["flash_bytes"], "ram_bytes": d["ram_bytes"], "stack_bytes": d["stack_bytes"],
                 "mismatches": d["mismatches"], "passed": d["passed"],
             })

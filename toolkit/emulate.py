@@ -29,8 +29,17 @@ class EmulationReport:
     elf: Path
     map: Path
 
-    def to_json(self) -> dict:
+    def to_json(self, clock_mhz: float | None = None) -> dict:
+        """The metrics under the names of DESIGN.md; latency needs the board's clock."""
         m = self.run.metrics()
+        # exact cycles where the engine counts them, else the timing model's estimate
+        cycles = m.get("cycles") or m.get("cycles_est")
+        timing = {
+            "cycles": m.get("cycles"),
+            "cycles_est": m.get("cycles_est", m.get("cycles")),
+            "timing_model": getattr(self.run, "timing_model", None) or ("exact, counted by the engine" if m.get("cycles") else None),
+            "latency_us": round(cycles / clock_mhz, 3) if cycles and clock_mhz else None,
+        }
         return {
             "arch": self.arch,
             "n_inputs": self.comparison.n_inputs,
@@ -42,6 +51,7 @@ class EmulationReport:
             "stack_bytes": m["stack_bytes"],
             "mismatches": self.comparison.mismatches,
             "max_abs_error": self.comparison.max_abs_error,
+            **timing,
             "reference": self.comparison.reference,
             "passed": self.comparison.passed,
             "elf": str(self.elf),

@@ -112,3 +112,21 @@ def test_m4_firmware_refused_on_m0plus(models, tmp_path):
     assert "cortex-m0plus" in r.stderr or "ARMv6-M" in r.stderr
     outputs = run_elf(report.elf, "cortex-m4").outputs_array(np.int8)
     assert outputs.shape == (4, 1)
+
+
+@pytest.mark.parametrize("board", ["esp32-c3", "arduino-uno", "raspberry-pi-pico", "arduino-nano-33-ble", "stm32f103-bluepill"])
+def test_boards_bit_exact_with_latency(models, tmp_path, board):
+    out = tmp_path / "r.json"
+    r = run_cli("toolkit", "emulate", models["hello_int8"], "--board", board, "--build-dir", tmp_path / "b", "--json", out)
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads(out.read_text())
+    assert data["board"] == board and data["n_inputs"] == 256 and data["mismatches"] == 0
+    if board in ("arduino-uno", "raspberry-pi-pico"):  # engines that count cycles exactly
+        assert data["cycles"] and data["cycles"] >= data["instructions"] and data["timing_model"].startswith("exact")
+        assert data["latency_us"] == pytest.approx(data["cycles"] / data["clock_mhz"], abs=1e-3)
+
+
+def test_pico_outputs_equal_unicorn_m0(models, tmp_path):
+    pico = emulate(models["sine_int8"], "rp2040", tmp_path / "p")
+    m0 = emulate(models["sine_int8"], "cortex-m0plus", tmp_path / "m")
+    assert pico.run.outputs == m0.run.outputs

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     target = board.name if board else arch
     build_dir = Path(args.build_dir or Path("build") / f"{Path(args.model).stem}-{target}")
     report = emulate(args.model, arch, build_dir, args.inputs, args.seed, parse_range(args.input_range), args.limit)
-    data = report.to_json() | ({"board": board.name, "clock_mhz": board.clock_mhz} if board else {})
+    data = report.to_json(board.clock_mhz if board else None) | ({"board": board.name, "clock_mhz": board.clock_mhz} if board else {})
     print(f"{args.model} on {target} ({arch}; instructions are exact counts)")
     print(render(
         ["arch", "inputs", "instr/inf", "min", "max", "flash B", "RAM B", "stack B", "mismatches", "max abs error"],
@@ -51,7 +51,12 @@ def run(args: argparse.Namespace) -> int:
           data["flash_bytes"], data["ram_bytes"], data["stack_bytes"], data["mismatches"], data["max_abs_error"]]],
     ))
     ref = {"tflm": "TFLM interpreter, bit-exact", "litert": "LiteRT, tolerance 1e-5"}[data["reference"]]
-    print(key_values([("reference", ref), ("result", "PASS" if data["passed"] else "FAIL"), ("firmware", data["elf"])]))
+    timing = []
+    if data["cycles_est"]:
+        timing.append(("cycles / inference", f"{data['cycles_est']:,} ({data['timing_model']})"))
+    if data["latency_us"] is not None:
+        timing.append(("latency", f"{data['latency_us']:,} us at {data['clock_mhz']:g} MHz"))
+    print(key_values([*timing, ("reference", ref), ("result", "PASS" if data["passed"] else "FAIL"), ("firmware", data["elf"])]))
     if args.json:
         write_json(args.json, data)
     return 0 if data["passed"] else 1
