@@ -108,3 +108,55 @@ ACTIVATION_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "RELU_N1_TO_1": (-1.0, 1.0),
     "RELU6": (0.0, 6.0),
 }
+
+
+# -- Folded requantization used by the generated C -----------------------------------
+#
+# TFLM computes clamp(RDP(SRDHM(acc << L, m), r) + zp, lo, hi) with L = max(shift, 0),
+# r = max(-shift, 0). For a multiplier 0 <= m < 2^31 and |acc << L| < 2^30 this equals
+#
+#     h = (2·(acc << L)·m + 2^31) >> 32          (ARM SMMULR on a pre-doubled accumulator)
+#     v = (h + K + s) >> r,  K = 2^(r-1) + zp·2^r (0 + zp when r = 0),  s = acc >> 31 (r >= 1)
+#     clamp(v, lo, hi)
+#
+# or, in one 64-bit step, v = (acc·2^L·m + 2^30 + 2^31·(K + s)) >> (31 + r) (floors of
+# floors). s may be dropped when lo >= zp: every negative accumulator then clamps to lo
+# either way. The generator checks the bounds at generation time; these functions are
+# the numpy models the tests compare with multiply_by_quantized_multiplier.
+
+
+def requant_offset(shift: int, zero_point: int) -> int:
+    """K: the rounding half of the right shift plus the output zero point, pre-shifted."""
+    right = max(-shift, 0)
+    return ((1 << (right - 1)) if right else 0) + (zero_point << right)
+
+
+def requantize_smmulr(acc, mult, shift, zero_point: int, lo: int, hi: int, sign_fix: bool = True) -> np.ndarray:
+    """The DSP path: SMMULR on 2^(1+L)·acc, one add, an arithmetic shift, a clamp."""
+    acc = np.asarray(acc, dtype=np.int64)
+    mult = np.asarray(mult, dtype=np.int64)
+    shift = np.asarray(shift, dtype=np.int64)
+    left = np.maximum(shift, 0)
+    right = np.maximum(-shift, 0)
+    pre = acc << (left + 1)
+    assert np.all(np.abs(pre) < 2**31), "pre-scaled accumulator out of int32"
+    h = (pre * mult + 2**31) >> 32
+    k = np.where(right > 0, np.left_shift(1, np.maximum(right - 1, 0)), 0) + (np.int64(zero_point) << right)
+    s = np.where((right > 0) & sign_fix, acc >> 63, 0)
+    return np.clip((h + k + s) >> right, lo, hi)
+
+
+def requantize_int64(acc, mult, shift, zero_point: int, lo: int, hi: int, sign_fix: bool = True) -> np.ndarray:
+    """The portable path: (acc·2^L·m + 2^30 + 2^31·(K + s)) >> (31 + r) in one 64-bit step."""
+    acc, mult, shift = np.broadcast_arrays(*(np.asarray(v, dtype=np.int64) for v in (acc, mult, shift)))
+    right = np.maximum(-shift, 0)
+    k = np.array([requant_offset(int(sh), zero_point) for sh in shift.ravel()], dtype=object).reshape(shift.shape)
+    s = np.where((right > 0) & sign_fix, acc >> 63, 0).astype(object)
+    total = (acc.astype(object) << np.maximum(shift, 0).astype(object)) * mult.astype(object) + 2**30 + (k + s) * 2**31
+    out = np.vectorize(lambda t, r: int(t) >> (31 + int(r)), otypes=[np.int64])(total, right)
+    return np.clip(out, lo, hi)
+
+
+def reference_requantize(acc, mult, shift, zero_point: int, lo: int, hi: int) -> np.ndarray:
+    """TFLM: MultiplyByQuantizedMultiplier, add the zero point, clamp."""
+    return np.clip(multiply_by_quantized_multiplier(acc, mult, shift) + zero_point, lo, hi)

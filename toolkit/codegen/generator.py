@@ -10,10 +10,10 @@ caller's output directly.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.codegen.context import CContext
+from toolkit.codegen.context import PATHS, CContext
 from toolkit.errors import ToolkitError, UnsupportedModelError
 from toolkit.fileio import atomic_write
 from toolkit.ir import Model, Tensor
@@ -27,9 +27,10 @@ class GeneratedC:
     name: str
     header: str
     source: str
-    const_bytes: int  # bytes of constant arrays (weights, biases, multipliers)
+    const_bytes: int  # bytes of constant arrays (weights, biases, multipliers) on cores with DSP
     arena_bytes: int  # bytes of static activation buffer
     model: Model
+    const_bytes_by_path: dict[str, int] = field(default_factory=dict)  # "dsp", "portable"
 
 
 def _align4(n: int) -> int:
@@ -62,38 +63,55 @@ def _plan(model: Model) -> tuple[list[_Slot | None], int]:
     return slots, arena
 
 
-def generate_c(model: Model, name: str = "model") -> GeneratedC:
+def generate_c(model: Model, name: str = "model", *, sparse: str = "auto") -> GeneratedC:
+    """C for `model`. sparse: "auto" (a sparse encoding where it is estimated to save both
+    instructions and flash), "sparse" (wherever a layer has zero weights) or "dense"."""
+    from toolkit.codegen.sparse import MODES
+
+    if sparse not in MODES:
+        raise ToolkitError(f"sparse must be one of {', '.join(MODES)}, got '{sparse}'")
     if not _IDENT.match(name):
         raise ToolkitError(f"--name must be a C identifier, got '{name}'")
     if not model.layers:
         raise UnsupportedModelError(f"{model.source}: the model has no operators")
     for tensor, role in ((model.input, "input"), (model.output, "output")):
-        if tensor.dtype not in _C_TYPE:
+        if tensor.dtype not in ("int8", "float32"):
             raise UnsupportedModelError(f"{model.source}: model {role} is {tensor.dtype}; supported: int8, float32")
 
     slots, arena_bytes = _plan(model)
     arena = f"{name}_arena"
-    ctx = CContext(prefix=name)
+    ctx = CContext(prefix=name, sparse=sparse)
     src = "in"
+    src_aligned = False  # the caller's input may have any alignment; arena slots are word-aligned
+    notes: list[str] = []
     for i, (layer, slot) in enumerate(zip(model.layers, slots)):
         ctx.layer = i
         ctype = _C_TYPE.get(layer.output.dtype)
         if ctype is None:
             raise UnsupportedModelError(f"{model.source}: intermediate tensor '{layer.output.name}' is {layer.output.dtype}")
         if layer.aliases_input and i < len(slots) - 1:
+            notes.append("no code: the output aliases the input")
             continue  # same bytes as its input: nothing to emit
         if slot is None:
-            dst = "out"
+            dst, dst_aligned = "out", False
         else:
             offset = 0 if slot.side == 0 else arena_bytes - _align4(slot.nbytes)
-            dst = f"(({ctype} *)&{arena}[{offset // 4}])"
+            dst, dst_aligned = f"(({ctype} *)&{arena}[{offset // 4}])", True
+        ctx.src_aligned = src_aligned
+        # the layer that reads this one's output directly (none through an alias)
+        nxt = model.layers[i + 1] if i + 1 < len(model.layers) else None
+        ctx.consumer = nxt if nxt is not None and not nxt.aliases_input else None
         ctx.stmt(f"/* {i}: {layer.describe()} */")
+        ctx.notes = []
         layer.emit_c(ctx, src, dst)
-        src = dst
+        notes.append("; ".join(ctx.notes) if ctx.notes else "")
+        src, src_aligned = dst, dst_aligned
+    ctx.notes = notes
 
     header = _header(model, name, ctx, arena_bytes)
     source = _source(model, name, ctx, arena_bytes)
-    return GeneratedC(name, header, source, ctx.const_bytes, arena_bytes, model)
+    by_path = {path: ctx.total_const_bytes(path) for path in PATHS}
+    return GeneratedC(name, header, source, by_path["dsp"], arena_bytes, model, by_path)
 
 
 def write_c(gen: GeneratedC, out_dir: str | Path) -> tuple[Path, Path]:
@@ -112,10 +130,20 @@ def _shape(t: Tensor) -> str:
 def _header(model: Model, name: str, ctx: CContext, arena_bytes: int) -> str:
     N = name.upper()
     tin, tout = _C_TYPE[model.input.dtype], _C_TYPE[model.output.dtype]
-    layer_lines = "\n".join(
-        f" *   {i:>2}  {layer.describe():<44} params {layer.params:>7}  MACs {layer.macs:>7}"
-        for i, layer in enumerate(model.layers)
-    )
+    layer_lines = []
+    for i, layer in enumerate(model.layers):
+        layer_lines.append(f" *   {i:>2}  {layer.describe():<44} params {layer.params:>7}  MACs {layer.macs:>7}")
+        if i < len(ctx.notes) and ctx.notes[i]:
+            layer_lines.append(f" *       {ctx.notes[i]}")
+    dsp_bytes, portable_bytes = (ctx.total_const_bytes(p) for p in PATHS)
+    if dsp_bytes == portable_bytes:
+        const_define = f"#define {N}_CONST_BYTES {dsp_bytes}"
+        const_line = f"Constant data: {dsp_bytes} bytes (flash)"
+    else:
+        const_define = (f"#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(TM_NO_DSP)\n"
+                        f"#define {N}_CONST_BYTES {dsp_bytes}\n#else\n#define {N}_CONST_BYTES {portable_bytes}\n#endif")
+        const_line = (f"Constant data: {dsp_bytes} bytes (flash) with DSP (Cortex-M4/M7/M33), "
+                      f"{portable_bytes} bytes on other cores")
     defines = [
         f"#define {N}_INPUT_SIZE {model.input.size}",
         f"#define {N}_OUTPUT_SIZE {model.output.size}",
@@ -123,7 +151,7 @@ def _header(model: Model, name: str, ctx: CContext, arena_bytes: int) -> str:
         f"#define {N}_OUTPUT_T {tout}",
         f"#define {N}_PARAMS {model.params}",
         f"#define {N}_MACS {model.macs}",
-        f"#define {N}_CONST_BYTES {ctx.const_bytes}",
+        const_define,
         f"#define {N}_ARENA_BYTES {arena_bytes}",
     ]
     protos = [
@@ -153,9 +181,9 @@ def _header(model: Model, name: str, ctx: CContext, arena_bytes: int) -> str:
  * Input:  {_shape(model.input)}
  * Output: {_shape(model.output)}
  * Layers:
-{layer_lines}
+{chr(10).join(layer_lines)}
  * Parameters: {model.params}   MACs per inference: {model.macs}
- * Constant data: {ctx.const_bytes} bytes (flash)   Activation arena: {arena_bytes} bytes (RAM)
+ * {const_line}   Activation arena: {arena_bytes} bytes (RAM)
  * No heap, no interpreter{", no libm" if model.is_int8 else ""}; not reentrant (one static arena).
  */
 #ifndef {N}_H

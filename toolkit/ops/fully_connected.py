@@ -128,21 +128,12 @@ class FullyConnected(Layer):
     # -- C --------------------------------------------------------------------------
 
     def emit_c(self, ctx, src: str, dst: str) -> None:
-        dims = f"{self.batches}, {self.in_features}, {self.out_features}"
+        """Per-layer C specialised at generation time (toolkit/codegen/fc_int8.py, fc_float.py)."""
         if self.input.dtype == "float32":
-            w = ctx.const_array("weights", "float", self.weights.data)
-            b = ctx.const_array("bias", "float", self.bias.data) if self.bias is not None else "0"
-            low, high = self.float_range()
-            fn = ctx.kernel("fc_f32")
-            ctx.stmt(f"{fn}({src}, {dst}, {dims}, {w}, {b}, {ctx.float_literal(low)}, {ctx.float_literal(high)});")
-            return
-        p = self.int8_params()
-        w = ctx.const_array("weights", "int8_t", self.weights.data)
-        b = ctx.const_array("bias", "int32_t", p["bias"])
-        m = ctx.const_array("mult", "int32_t", p["mult"])
-        s = ctx.const_array("shift", "int8_t", p["shift"])
-        fn = ctx.kernel("fc_s8")
-        ctx.stmt(
-            f"{fn}({src}, {dst}, {dims}, {w}, {b}, {m}, {s}, "
-            f"{self.output.zero_point}, {p['act_min']}, {p['act_max']});"
-        )
+            from toolkit.codegen.fc_float import emit_float
+
+            emit_float(self, ctx, src, dst)
+        else:
+            from toolkit.codegen.fc_int8 import emit_int8
+
+            emit_int8(self, ctx, src, dst)

@@ -1,0 +1,210 @@
+"""The specialised int8 kernels: identities, bounds, and bit-exactness on every path.
+
+Each path is checked against the TFLM interpreter on the host (the portable C) and in
+emulation on cortex-m4 (the DSP C: SMLAD, SMMULR, SSAT) and cortex-m0plus (the
+portable C on a core without long multiplies).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.toolkit.modelfactory import ModelSpec
+from toolkit import quantization as Q
+from toolkit.codegen import generate_c
+from toolkit.codegen.fc_int8 import input_order, plan_int8
+from toolkit.hostbuild import build_host
+from toolkit.tflite.reader import read_tflite
+from toolkit.validation import compare, default_n_inputs, make_inputs, reference_outputs
+
+EMULATED = ["cortex-m4", "cortex-m0plus"]
+
+
+# -- the arithmetic -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_folded_requantization_equals_tflm(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        mult = int(rng.integers(2**30, 2**31))
+        shift = int(rng.integers(-24, 4))
+        zp = int(rng.integers(-128, 128))
+        lo, hi = (-128, 127) if rng.random() < 0.5 else sorted(rng.integers(-128, 128, 2).tolist())
+        bound = (2**29) >> max(shift, 0)
+        acc = np.concatenate([rng.integers(-bound, bound, 4000), np.arange(-600, 600), [-bound, bound - 1]])
+        ref = Q.reference_requantize(acc, mult, shift, zp, lo, hi)
+        assert np.array_equal(Q.requantize_smmulr(acc, mult, shift, zp, lo, hi), ref)
+        assert np.array_equal(Q.requantize_int64(acc[::7], mult, shift, zp, lo, hi), ref[::7])
+        if lo >= zp:  # the round-half-away fix for negative accumulators is not needed
+            assert np.array_equal(Q.requantize_smmulr(acc, mult, shift, zp, lo, hi, sign_fix=False), ref)
+
+
+def test_requant_offset():
+    assert Q.requant_offset(-6, -128) == 32 - 128 * 64
+    assert Q.requant_offset(0, 5) == 5 and Q.requant_offset(3, -2) == -2
+
+
+def test_sxtb16_lane_order():
+    assert input_order(1) == [0, -1]
+    assert input_order(4) == [0, 2, 1, 3]
+    assert input_order(7) == [0, 2, 1, 3, 4, 5, 6, -1]
+    assert input_order(9) == [0, 2, 1, 3, 4, 6, 5, 7, 8, -1]
+
+
+# -- helpers: models with patched constants, emulation with a forced encoding -----------------
+
+
+def patch_tflite(src: Path, dst: Path, old: np.ndarray, new: np.ndarray) -> Path:
+    """Replace the bytes of one constant tensor in a .tflite (so TFLM sees the same model)."""
+    data = bytearray(Path(src).read_bytes())
+    raw = np.ascontiguousarray(old).tobytes()
+    pos = data.find(raw)
+    assert pos >= 0 and data.find(raw, pos + 1) == -1, "constant not unique in the file"
+    data[pos : pos + len(raw)] = np.ascontiguousarray(new.astype(old.dtype)).tobytes()
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def prune(src: Path, dst: Path, layer: int, fraction: float, seed: int = 0) -> Path:
+    """Zero the `fraction` smallest-magnitude weights of one layer (ties broken at random)."""
+    w = read_tflite(src).layers[layer].weights.data
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(w.size), np.abs(w.astype(np.int64)).ravel()))
+    flat = w.reshape(-1).copy()
+    flat[order[: int(round(fraction * w.size))]] = 0
+    return patch_tflite(src, dst, w, flat.reshape(w.shape))
+
+
+def host_check(path: Path, tmp: Path, sparse: str = "auto", n: int | None = None):
+    model = read_tflite(path)
+    inputs = make_inputs(model, default_n_inputs(model, n), seed=2)
+    gen = generate_c(model, sparse=sparse)
+    ours = build_host(gen, tmp).invoke(inputs)
+    name, ref = reference_outputs(model, path, inputs)
+    result = compare(model, ours, ref, name)
+    assert result.exact and result.mismatches == 0 and np.array_equal(ours, ref)
+    return gen
+
+
+def emulated(path: Path, arch: str, build: Path, monkeypatch, sparse: str = "auto", n: int | None = None) -> dict:
+    import toolkit.emulate as E
+
+    monkeypatch.setattr(E, "generate_c", functools.partial(generate_c, sparse=sparse))
+    report = E.emulate(path, arch, build, n_inputs=n)
+    out = report.to_json()
+    assert report.comparison.exact and out["mismatches"] == 0, f"{arch} ({sparse}): {out['mismatches']} mismatches"
+    return out
+
+
+# -- the fast path and its fallback -----------------------------------------------------------
+
+
+def test_hello_world_plan_is_fast_and_fused(reference_models):
+    model = read_tflite(reference_models["int8"])
+    plans = [plan_int8(layer) for layer in model.layers]
+    assert all(p.fast for p in plans)
+    assert [p.sign_fix for p in plans] == [False, False, True]  # RELU layers clamp negatives away
+    gen = generate_c(model)
+    assert "l0_y0" in gen.source and "tm_smlad" in gen.source and "tm_requant" not in gen.source
+    assert "rows unrolled, outputs kept in registers for the next layer" in gen.header
+    assert "#define MODEL_CONST_BYTES" in gen.header and gen.const_bytes_by_path["portable"] == 420
+
+
+@pytest.fixture
+def big_bias_model(reference_models, tmp_path) -> Path:
+    """Layer 1's first bias set to 2^30: the accumulator bound fails the fast paths."""
+    bias = read_tflite(reference_models["int8"]).layers[1].bias.data
+    new = bias.copy()
+    new[0] = 2**30
+    return patch_tflite(reference_models["int8"], tmp_path / "big_bias.tflite", bias, new)
+
+
+def test_bounds_failure_takes_the_general_kernel(big_bias_model, tmp_path):
+    model = read_tflite(big_bias_model)
+    plan = plan_int8(model.layers[1])
+    assert not plan.fast and "accumulator bound" in plan.reason
+    gen = host_check(big_bias_model, tmp_path)
+    assert "tm_requant(" in gen.source and "general kernel (accumulator bound" in gen.header
+
+
+@pytest.mark.parametrize("arch", EMULATED)
+def test_general_kernel_emulated(big_bias_model, tmp_path, monkeypatch, arch):
+    emulated(big_bias_model, arch, tmp_path / arch, monkeypatch)
+
+
+@pytest.mark.parametrize("arch", EMULATED)
+def test_hello_world_emulated_within_budget(reference_models, tmp_path, monkeypatch, arch):
+    out = emulated(reference_models["int8"], arch, tmp_path / arch, monkeypatch)
+    assert out["ram_bytes"] <= 128 and out["stack_bytes"] <= 128 and out["flash_bytes"] <= 2048
+    if arch == "cortex-m4":
+        assert out["instructions"] <= 450  # TFLM: 5,236
+
+
+SPECS = [
+    ModelSpec((4, 32, 8, 3)),  # per-channel shifts, 4 int8 inputs (one SXTB16 group)
+    ModelSpec((6, 13, 7, 2), per_channel=False, seed=3),  # SXTB16 groups with 1-2 byte tails
+    ModelSpec((64, 3), seed=3),  # streamed input from the caller's (unaligned) buffer
+    ModelSpec((5, 40, 3), activation="relu6", seed=2),  # streamed from the arena, RELU6 clamps
+    ModelSpec((4, 32, 8, 3), quant="mixed"),  # QUANTIZE / DEQUANTIZE around the int8 layers
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug())
+def test_int8_mlps_host(model_factory, tmp_path, spec):
+    host_check(model_factory(spec), tmp_path, n=400)
+
+
+@pytest.mark.parametrize("arch", EMULATED)
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.slug())
+def test_int8_mlps_emulated(model_factory, tmp_path, monkeypatch, spec, arch):
+    emulated(model_factory(spec), arch, tmp_path / arch, monkeypatch, n=200)
+
+
+# -- sparse encodings ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pruned(reference_models, tmp_path_factory) -> dict[float, Path]:
+    root = tmp_path_factory.mktemp("pruned")
+    return {f: prune(reference_models["int8"], root / f"hello_{int(f * 100)}.tflite", 1, f) for f in (0.5, 0.8)}
+
+
+@pytest.mark.parametrize("fraction", [0.5, 0.8])
+@pytest.mark.parametrize("mode", ["auto", "sparse"])
+def test_sparse_host(pruned, tmp_path, fraction, mode):
+    gen = host_check(pruned[fraction], tmp_path, sparse=mode)
+    stored = f"{int(np.count_nonzero(read_tflite(pruned[fraction]).layers[1].weights.data))} of 256 weights stored"
+    if mode == "sparse" or fraction == 0.8:
+        assert stored in gen.header
+    if fraction == 0.8:  # 51 values and column indices instead of 256 weights
+        assert gen.const_bytes_by_path["portable"] < 420 - 100
+
+
+@pytest.mark.parametrize("arch", EMULATED)
+@pytest.mark.parametrize("fraction", [0.5, 0.8])
+def test_sparse_emulated(pruned, tmp_path, monkeypatch, fraction, arch):
+    """Forced sparse code is exact; "auto" never loses to dense, and at 80 % it wins both."""
+    dense = emulated(pruned[fraction], arch, tmp_path / "dense", monkeypatch, "dense")
+    forced = emulated(pruned[fraction], arch, tmp_path / "sparse", monkeypatch, "sparse")
+    auto = emulated(pruned[fraction], arch, tmp_path / "auto", monkeypatch, "auto")
+    assert auto["instructions"] <= dense["instructions"] and auto["flash_bytes"] <= dense["flash_bytes"]
+    if fraction == 0.8:
+        assert auto["instructions"] < dense["instructions"] and auto["flash_bytes"] < dense["flash_bytes"]
+    assert forced["instructions"] != dense["instructions"]  # a different kernel ran
+
+
+@pytest.mark.parametrize("arch", EMULATED)
+def test_sparse_streamed_layer(model_factory, tmp_path, monkeypatch, arch):
+    """A 64-input layer at 85 % sparsity: sparse rows on every path, exact, smaller and faster."""
+    base = model_factory(ModelSpec((64, 24, 3), seed=5))
+    path = prune(base, tmp_path / "pruned.tflite", 0, 0.85)
+    gen = host_check(path, tmp_path / "host", n=300)
+    assert "sparse rows" in gen.header.split("\n 1 ")[0]
+    dense = emulated(path, arch, tmp_path / "dense", monkeypatch, "dense", n=100)
+    auto = emulated(path, arch, tmp_path / "auto", monkeypatch, "auto", n=100)
+    assert auto["instructions"] < dense["instructions"] and auto["flash_bytes"] < dense["flash_bytes"]

@@ -1,0 +1,528 @@
+"""C for an int8 FULLY_CONNECTED layer, specialised at generation time.
+
+Every size, zero point, multiplier and shift is a constant of the emitted code. Two
+paths are emitted under `#if TM_DSP` (see kernels/dsp.c):
+
+- DSP (Cortex-M4/M7/M33): weights pre-scaled by 2^(1+L) and stored as int16 pairs
+  (in SXTB16 lane order) behind each row's bias, so one LDRD loads two words and one
+  SMLAD does two multiply-accumulates; the requantization is SMMULR, one add and SSAT
+  (see toolkit/quantization.py for the identities). Up to XR_MAX_WORDS input words
+  are held in registers for the whole layer; a small layer can hand its outputs to
+  the next one in registers.
+- portable (host, Cortex-M0+/M3): int8 weights, the folded int32 bias, and the same
+  requantization as one 64-bit multiply-add and a shift.
+
+Both need accumulator bounds that the generator checks from the weights (|acc| <=
+|bias| + 128·Σ|w|); a layer that fails them gets the general kernel (tm_requant,
+gemmlowp's arithmetic step by step), as does a layer with batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from toolkit import quantization as Q
+from toolkit.codegen.context import int64_literal, int_literal
+from toolkit.codegen import sparse as SP
+
+XR_MAX_WORDS = 8  # DSP path: input words kept in registers (r4-r11) across the rows
+UNROLL_PORTABLE_MAX = 16  # portable path: inner products this long are written out
+DSP_EXTRA_BYTES_MAX = 4096  # above this, a layer keeps int8 weights on the DSP cores too
+
+
+@dataclass
+class Int8Plan:
+    """Integer constants of a layer and whether the fast paths' bounds hold."""
+
+    weights: np.ndarray  # int64 [out, in]
+    bias: np.ndarray  # int64 [out], input zero point folded in (int32 wrap-around)
+    mult: np.ndarray  # int64 [out]
+    shift: np.ndarray  # int64 [out]
+    zero_point: int
+    lo: int
+    hi: int
+    bound: np.ndarray  # int64 [out]: max |accumulator| over all int8 inputs
+    fast: bool = True
+    reason: str = ""
+    per_tensor: bool = True
+    sign_fix: bool = True
+    left: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    right: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    offset: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # K per channel
+
+    @property
+    def out_n(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def in_n(self) -> int:
+        return self.weights.shape[1]
+
+
+def plan_int8(layer) -> Int8Plan:
+    p = layer.int8_params()
+    w = layer.weights.data.astype(np.int64)
+    bias = np.asarray(p["bias"], np.int64)
+    mult, shift = np.asarray(p["mult"], np.int64), np.asarray(p["shift"], np.int64)
+    bound = np.abs(bias) + 128 * np.abs(w).sum(axis=1)
+    plan = Int8Plan(w, bias, mult, shift, layer.output.zero_point, int(p["act_min"]), int(p["act_max"]), bound)
+    plan.left = np.maximum(shift, 0)
+    plan.right = np.maximum(-shift, 0)
+    plan.offset = np.array([Q.requant_offset(int(s), plan.zero_point) for s in shift], np.int64)
+    plan.per_tensor = bool(np.all(mult == mult[0]) and np.all(shift == shift[0]))
+    # Negative accumulators only need the round-half-away correction when their result
+    # can lie above the lower clamp.
+    plan.sign_fix = plan.lo < plan.zero_point
+    reasons = []
+    if layer.batches != 1:
+        reasons.append(f"{layer.batches} batches")
+    pre = plan.left + 1
+    if np.any(bound << pre >= 2**31):
+        reasons.append(f"accumulator bound {int(bound.max()):,} times 2^{int(pre.max())} exceeds int32")
+    if np.any(np.abs(w).max(axis=1, initial=0) << pre > 32767):
+        reasons.append("pre-scaled weights exceed int16")
+    if np.any((bound << plan.left) + np.abs(plan.offset) + 2 >= 2**31):
+        reasons.append("requantization offset exceeds int32")
+    if not plan.per_tensor and plan.sign_fix and np.any(plan.right == 0) and np.any(plan.right > 0):
+        reasons.append("per-channel shifts mix left and right shifts")
+    if np.any(mult < 0) or np.any(mult >= 2**31):
+        reasons.append("multiplier outside [0, 2^31)")
+    plan.fast = not reasons
+    plan.reason = "; ".join(reasons)
+    return plan
+
+
+# -- requantization, as C ---------------------------------------------------------------
+
+
+def _clamp(plan: Int8Plan, v: str, saturated: bool = True) -> list[str]:
+    """Clamp to the activation range; `saturated`: v is already within int8 (SSAT)."""
+    lines = []
+    if plan.lo > Q.INT8_MIN or not saturated:
+        lines.append(f"if ({v} < {plan.lo}) {v} = {plan.lo};")
+    if plan.hi < Q.INT8_MAX or not saturated:
+        lines.append(f"if ({v} > {plan.hi}) {v} = {plan.hi};")
+    return lines
+
+
+def dsp_requant(plan: Int8Plan, acc: str, m: str | None = None, r: str | None = None, fused: bool = False) -> list[str]:
+    """`int32_t v = ...` from a pre-scaled accumulator; m/r name per-channel values.
+
+    fused: SMMLAR adds the offset in the multiply (costs a register for it)."""
+    m = m or int_literal(plan.mult[0])
+    no_shift = r is None and int(plan.right.max()) == 0
+    if no_shift:
+        k = str(plan.zero_point)
+    elif r is None:
+        k = int_literal(plan.offset[0])
+    else:
+        k = channel_offset(plan, r)
+    fix = f" + ({acc} >> 31)" if plan.sign_fix and not no_shift else ""
+    h = f"tm_smmlar({acc}, {m}, {k}{fix})" if fused else f"tm_smmulr({acc}, {m}) + {k}{fix}"
+    if no_shift:
+        expr = f"tm_ssat8({h})"
+    else:
+        expr = f"tm_ssat8(({h}) >> {r or int(plan.right[0])})"
+    return [f"int32_t v = {expr};", *_clamp(plan, "v")]
+
+
+def portable_requant(plan: Int8Plan, acc: str, channel: str | None = None) -> list[str]:
+    """`int32_t v = ...` from the folded (not pre-scaled) accumulator."""
+    if channel is None:
+        m, left, right = int(plan.mult[0]), int(plan.left[0]), int(plan.right[0])
+        scaled = f"(int32_t)((uint32_t){acc} << {left})" if left else acc
+        base = 2**30 + 2**31 * int(plan.offset[0])
+        if right and plan.sign_fix:
+            c = f"({acc} < 0 ? {int64_literal(base - 2**31)} : {int64_literal(base)})"
+        else:
+            c = int64_literal(base)
+        expr = f"(int32_t)(((int64_t){scaled} * {int_literal(m)} + {c}) >> {31 + right})"
+        return [f"int32_t v = {expr};", *_clamp(plan, "v", False)]
+    # per channel: multiplier and shift arrays, indexed by `channel`
+    mult, shift = channel
+    if np.any(plan.left > 0):
+        head = [f"const int32_t s = {shift}, l = s > 0 ? s : 0, r = s > 0 ? 0 : -s;",
+                f"const int32_t h = (int32_t)(((int64_t)(int32_t)((uint32_t){acc} << l) * {mult} + (1 << 30)) >> 31);"]
+    else:
+        head = [f"const int32_t r = -{shift};",
+                f"const int32_t h = (int32_t)(((int64_t){acc} * {mult} + (1 << 30)) >> 31);"]
+    fix = ""
+    if plan.sign_fix:
+        fix = f" + ({acc} >> 31)" if np.all(plan.right > 0) else f" + (r > 0 ? ({acc} >> 31) : 0)"
+    return [*head, f"int32_t v = (h + {channel_offset(plan, 'r')}{fix}) >> r;", *_clamp(plan, "v", False)]
+
+
+# -- weight layouts -------------------------------------------------------------------------
+
+
+def input_order(in_n: int) -> list[int]:
+    """Column of each int16 lane of the DSP input words (-1: padding).
+
+    Each group of four input bytes loads as one word and SXTB16 splits it into lanes
+    (0, 2) and (1, 3); a tail of 1-3 bytes is packed in natural pairs.
+    """
+    order = []
+    full = in_n - in_n % 4 if in_n > 1 else 0
+    for g in range(0, full, 4):
+        order += [g, g + 2, g + 1, g + 3]
+    order += list(range(full, in_n))
+    if len(order) % 2:
+        order.append(-1)
+    return order
+
+
+def packed_rows(plan: Int8Plan, order: list[int]) -> np.ndarray:
+    """[out, words] int32: the pre-scaled weights as int16 pairs in `order`."""
+    w = plan.weights << (plan.left + 1)[:, None]
+    lanes = np.zeros((plan.out_n, len(order)), np.int64)
+    for j, col in enumerate(order):
+        if col >= 0:
+            lanes[:, j] = w[:, col]
+    lo = lanes[:, 0::2] & 0xFFFF
+    hi = lanes[:, 1::2] & 0xFFFF
+    words = lo | (hi << 16)
+    return np.where(words >= 2**31, words - 2**32, words)
+
+
+def requant_words(plan: Int8Plan) -> np.ndarray:
+    """[out, 0-2] per-channel words in each DSP row: the multiplier, and the right shift
+    when some channel shifts right (the offset K is then computed from it)."""
+    if plan.per_tensor:
+        return np.zeros((plan.out_n, 0), np.int64)
+    if np.all(plan.right == 0):
+        return plan.mult[:, None]
+    return np.stack([plan.mult, plan.right], axis=1)
+
+
+def channel_offset(plan: Int8Plan, r: str) -> str:
+    """K = 2^(r-1) + zp·2^r for a right shift held in variable `r` (>= 1), as C."""
+    return f"((int32_t)((uint32_t){2 * plan.zero_point + 1} << {r}) >> 1)"
+
+
+# -- DSP path ---------------------------------------------------------------------------------
+
+
+def _x_words_setup(src: str, aligned: bool, in_n: int, words: int) -> list[str]:
+    """Declare and load x0..x{words-1}: the input as int16 lanes, in registers."""
+    names = [f"x{k}" for k in range(words)]
+    return [f"int32_t {', '.join(names)};", *_s8_words(src, aligned, in_n, "x")]
+
+
+def _s8_words(src: str, aligned: bool, in_n: int, names: str = "x") -> list[str]:
+    """Words of int8 input lanes in the order of input_order(in_n)."""
+    lines = []
+    full = in_n - in_n % 4 if in_n > 1 else 0
+    groups = full // 4
+    g = 0
+    if aligned and groups >= 2:
+        lines.append(f"const int32_t *xp = (const int32_t *)({src});")
+        while groups - g >= 2:
+            lines.append(f"{{ int32_t b0, b1; TM_LDRD(b0, b1, xp); "
+                         f"{names}{2 * g} = tm_sxtb16(b0); {names}{2 * g + 1} = tm_sxtb16_ror8(b0); "
+                         f"{names}{2 * g + 2} = tm_sxtb16(b1); {names}{2 * g + 3} = tm_sxtb16_ror8(b1); }}")
+            g += 2
+    while g < groups:
+        lines.append(f"{{ int32_t b; __builtin_memcpy(&b, {src} + {4 * g}, 4); "
+                     f"{names}{2 * g} = tm_sxtb16(b); {names}{2 * g + 1} = tm_sxtb16_ror8(b); }}")
+        g += 1
+    k = 2 * groups
+    rest = list(range(full, in_n))
+    while rest:
+        if len(rest) >= 2:
+            a, b = rest[:2]
+            lines.append(f"{names}{k} = (int32_t)((uint32_t)(uint16_t){src}[{a}] | ((uint32_t){src}[{b}] << 16));")
+            rest = rest[2:]
+        else:
+            # one lane: the upper half (the sign extension) meets a zero weight
+            lines.append(f"{names}{k} = {src}[{rest[0]}];")
+            rest = []
+        k += 1
+    return lines
+
+
+def _row_loads(tokens: list[str], ptr: str, uses: dict[str, list[str]] | None = None) -> list[str]:
+    """Load the row words named by `tokens` with LDRD pairs; after each load, the
+    statements in `uses` that consume the loaded words (keeps few words live)."""
+    uses = uses or {}
+    lines = []
+    for i in range(0, len(tokens), 2):
+        pair = tokens[i : i + 2]
+        lines.append(f"TM_LDRD({pair[0]}, {pair[1]}, {ptr});" if len(pair) == 2 else f"{pair[0]} = *{ptr}++;")
+        for t in pair:
+            lines += uses.get(t, [])
+    return lines
+
+
+def _unroll(rows: int, body_instructions: int, budget: int = 48) -> int:
+    """Rows per loop iteration: the largest power of two dividing `rows` within `budget`."""
+    u = 1
+    while rows % (2 * u) == 0 and 2 * u * body_instructions <= budget:
+        u *= 2
+    return u
+
+
+def natural_order(in_n: int) -> list[int]:
+    return list(range(in_n)) + [-1] * (in_n % 2)
+
+
+def dsp_dense(plan: Int8Plan, ctx, src: str, dst: str, fused_in: list[str] | None = None,
+              fuse_out: str | None = None) -> tuple[list[str], str]:
+    """Dense SMLAD kernel; returns (statements, strategy note).
+
+    fused_in: the input words are already in these variables (natural lane order).
+    fuse_out: write the outputs as int16 pairs into variables `{fuse_out}{k}` instead of
+    memory, rows unrolled (the next layer reads them from registers)."""
+    order = natural_order(plan.in_n) if fused_in else input_order(plan.in_n)
+    rows = packed_rows(plan, order)
+    words = rows.shape[1]
+    rq = requant_words(plan)
+    xr = words <= XR_MAX_WORDS and plan.out_n > 1
+    # With inputs in registers, r0-r12/lr run out from ~7 words on: then the multiplier
+    # rides in the row when it pairs into an LDRD for free, and the offset is an
+    # immediate; with registers to spare SMMLAR adds the offset.
+    m_in_row = plan.per_tensor and xr and words >= 6 and (1 + words) % 2 == 1
+    fused = words <= 4
+    cols = [(plan.bias << (plan.left + 1))[:, None], rq, rows]
+    if m_in_row:
+        cols.append(plan.mult[:, None])
+    stream = np.concatenate(cols, axis=1)
+    stride = stream.shape[1]
+    name = ctx.const_array("wq", "int32_t", stream, path="dsp")
+    ytype = "int8_t"
+    head = ["acc"] + ["qm", "qr"][: rq.shape[1]]
+    qm, qr = (head[1:] + [None, None])[:2]
+    if m_in_row:
+        qm = "qm"
+    tail = ["qm"] if m_in_row else []
+    lines = ["{"]
+    row: list[str] = []
+    if xr:
+        if fused_in:
+            lines += [f"    const int32_t {', '.join(f'x{k} = {n}' for k, n in enumerate(fused_in))};"]
+        else:
+            lines += ["    " + s for s in _x_words_setup(src, ctx.src_aligned, plan.in_n, words)]
+        tokens = head + [f"w{k}" for k in range(words)] + tail
+        row += [f"int32_t {', '.join(tokens)};"]
+        row += _row_loads(tokens, "w", {f"w{k}": [f"acc = tm_smlad(x{k}, w{k}, acc);"] for k in range(words)})
+        note = f"dense, SMLAD, {words} input word(s) in registers"
+    else:
+        row += [f"int32_t {', '.join(head)};"]
+        row += _row_loads(head, "w")
+        row += _streamed_mac(src, ctx.src_aligned, plan.in_n, words)
+        note = f"dense, SMLAD, {words} input word(s) streamed"
+    row += dsp_requant(plan, "acc", qm, qr, fused=fused)
+    if fuse_out:
+        # rows written out; each pair of outputs becomes one word (PKHBT)
+        lines += [f"    const int32_t *w = {name};", "    int32_t v0;"]
+        for o in range(plan.out_n):
+            lines += ["    {", *("        " + s for s in row)]
+            k = o // 2
+            if o % 2 == 0:
+                lines.append("        v0 = v;" if o + 1 < plan.out_n else f"        {fuse_out}{k} = v;")
+            else:
+                lines.append(f"        {fuse_out}{k} = (int32_t)(((uint32_t)v0 & 0xFFFFu) | ((uint32_t)v << 16));")
+            lines.append("    }")
+        lines.append("}")
+        n_words = (plan.out_n + 1) // 2
+        decl = f"int32_t {', '.join(f'{fuse_out}{k}' for k in range(n_words))};"
+        return [decl, *lines], note + ", rows unrolled, outputs kept in registers for the next layer"
+    row += [f"*y++ = ({ytype})v;"]
+    lines += [f"    const int32_t *w = {name};", f"    {ytype} *y = {dst};"]
+    if plan.out_n == 1:
+        lines += ["    {", *("        " + s for s in row), "    }", "}"]
+        return lines, note
+    u = _unroll(plan.out_n, len(row) + words)
+    body = []
+    for _ in range(u):
+        body += ["{", *("    " + s for s in row), "}"]
+    lines += [
+        "    do {",
+        *("        " + s for s in body),
+        f"    }} while (w != {name} + {plan.out_n * stride});",
+        "}",
+    ]
+    return lines, note + (f", {u} rows per iteration" if u > 1 else "")
+
+
+def _streamed_mac(src: str, aligned: bool, in_n: int, words: int) -> list[str]:
+    """Inner product over the input read from memory on each row (SXTB16 per 4 bytes)."""
+    groups = in_n // 4 if in_n > 1 else 0
+    lines = []
+    if aligned:
+        lines.append(f"const int32_t *xp = (const int32_t *)({src});")
+        step = ["{ int32_t b0, b1, p, q; TM_LDRD(b0, b1, xp);",
+                "  TM_LDRD(p, q, w);",
+                "  acc = tm_smlad(tm_sxtb16(b0), p, acc); acc = tm_smlad(tm_sxtb16_ror8(b0), q, acc);",
+                "  TM_LDRD(p, q, w);",
+                "  acc = tm_smlad(tm_sxtb16(b1), p, acc); acc = tm_smlad(tm_sxtb16_ror8(b1), q, acc); }"]
+        per, odd = groups // 2, groups % 2
+        single = ["{ int32_t b = *xp++, p, q; TM_LDRD(p, q, w); "
+                  "acc = tm_smlad(tm_sxtb16(b), p, acc); acc = tm_smlad(tm_sxtb16_ror8(b), q, acc); }"]
+    else:
+        lines.append(f"const int8_t *xb = {src};")
+        step = ["{ int32_t b, p, q; __builtin_memcpy(&b, xb, 4); xb += 4; TM_LDRD(p, q, w);",
+                "  acc = tm_smlad(tm_sxtb16(b), p, acc); acc = tm_smlad(tm_sxtb16_ror8(b), q, acc); }"]
+        per, odd = groups, 0
+        single = []
+    if per > 2:
+        lines.append(f"for (int k = 0; k < {per // 2}; ++k) {{")
+        lines += ["    " + s for s in step * 2]
+        lines.append("}")
+        lines += step * (per % 2)
+    else:
+        lines += step * per
+    lines += single * odd
+    tail = words - 2 * groups
+    if tail:
+        lines.append("{")
+        lines.append(f"    int32_t {', '.join(f't{k}' for k in range(tail))};")
+        lines += ["    " + s for s in _s8_words(f"({src} + {4 * groups})", False, in_n - 4 * groups, "t")]
+        lines += [f"    acc = tm_smlad(t{k}, *w++, acc);" for k in range(tail)]
+        lines.append("}")
+    return lines
+
+
+# -- portable path ---------------------------------------------------------------------------
+
+
+def portable_dense(plan: Int8Plan, ctx, src: str, dst: str, path: str | None = "portable") -> tuple[list[str], str]:
+    w = ctx.const_array("weights", "int8_t", plan.weights, path=path)
+    b = ctx.const_array("bias", "int32_t", plan.bias, path=path)
+    channel = portable_channel_arrays(plan, ctx, path)
+    n = plan.in_n
+    body = [f"int32_t acc = {b}[o];"]
+    if n <= UNROLL_PORTABLE_MAX:
+        body += [f"acc += (int32_t)w[{i}] * x[{i}];" for i in range(n)]
+    else:
+        body += [f"for (int i = 0; i < {n}; ++i) acc += (int32_t)w[i] * x[i];"]
+    body += portable_requant(plan, "acc", channel)
+    body += ["y[o] = (int8_t)v;"]
+    lines = [
+        "{",
+        f"    const int8_t *x = {src};",
+        f"    int8_t *y = {dst};",
+        f"    const int8_t *w = {w};",
+        f"    for (int o = 0; o < {plan.out_n}; ++o, w += {n}) {{",
+        *("        " + s for s in body),
+        "    }",
+        "}",
+    ]
+    return lines, "dense"
+
+
+def portable_channel_arrays(plan: Int8Plan, ctx, path: str | None) -> tuple[str, str] | None:
+    """Per-channel multiplier (int32) and shift (int8) arrays, as `(mult[o], shift[o])`."""
+    if plan.per_tensor:
+        return None
+    m = ctx.const_array("mult", "int32_t", plan.mult, path=path)
+    s = ctx.const_array("shift", "int8_t", plan.shift, path=path)
+    return f"{m}[o]", f"{s}[o]"
+
+
+def dsp_extra_bytes(plan: Int8Plan) -> int:
+    """Bytes the DSP layout (int16 weight pairs, per-channel words) adds over int8."""
+    words = len(input_order(plan.in_n)) // 2
+    dsp = 4 * plan.out_n * (1 + words + requant_words(plan).shape[1])
+    portable = plan.out_n * (plan.in_n + 4) + (0 if plan.per_tensor else 5 * plan.out_n)
+    return dsp - portable
+
+
+# -- general kernel (bounds failed, or batches) ------------------------------------------------
+
+
+def emit_general(layer, plan: Int8Plan, ctx, src: str, dst: str) -> None:
+    fn = ctx.kernel("requant")
+    w = ctx.const_array("weights", "int8_t", plan.weights)
+    b = ctx.const_array("bias", "int32_t", plan.bias)
+    m = ctx.const_array("mult", "int32_t", plan.mult)
+    s = ctx.const_array("shift", "int8_t", plan.shift)
+    xtype, ytype = "int8_t", "int8_t"
+    n, batches = plan.in_n, layer.batches
+    ctx.stmts([
+        "{",
+        f"    const {xtype} *x = {src};",
+        f"    {ytype} *y = {dst};",
+        f"    for (int n = 0; n < {batches}; ++n, x += {n}) {{",
+        f"        const int8_t *w = {w};",
+        f"        for (int o = 0; o < {plan.out_n}; ++o, w += {n}) {{",
+        f"            int32_t acc = {b}[o];",
+        f"            for (int i = 0; i < {n}; ++i) acc += (int32_t)w[i] * x[i];",
+        f"            int32_t v = {fn}(acc, {m}[o], {s}[o]) + {plan.zero_point};",
+        f"            if (v < {plan.lo}) v = {plan.lo};",
+        f"            if (v > {plan.hi}) v = {plan.hi};",
+        f"            *y++ = ({ytype})v;",
+        "        }",
+        "    }",
+        "}",
+    ])
+    ctx.notes.append(f"general kernel ({plan.reason})")
+
+
+def emit_int8(layer, ctx, src: str, dst: str) -> None:
+    plan = plan_int8(layer)
+    if not plan.fast:
+        emit_general(layer, plan, ctx, src, dst)
+        return
+    ctx.kernel("dsp")
+    decided = ctx.fused if ctx.fused and ctx.fused["layer"] is layer else None
+    enc = decided["encoding"] if decided else SP.choose_int8(plan, ctx.sparse, XR_MAX_WORDS)
+    fused_in = None
+    if decided and decided["names"]:
+        fused_in = decided["names"]
+    ctx.fused = None
+    fuse_out = None
+    nxt = _next_int8(layer, plan, ctx) if enc.dsp == "dense" and dsp_extra_bytes(plan) <= DSP_EXTRA_BYTES_MAX else None
+    if nxt is not None:
+        # decide the next layer's encoding now: a dense one takes this layer's outputs in registers
+        nplan, fusion = nxt
+        nenc = SP.choose_int8(nplan, ctx.sparse, XR_MAX_WORDS, fusion)
+        names = []
+        if nenc.dsp == "dense":
+            fuse_out = f"l{ctx.layer}_y"
+            names = [f"{fuse_out}{k}" for k in range((plan.out_n + 1) // 2)]
+        ctx.fused = {"layer": ctx.consumer, "names": names, "encoding": nenc}
+    if enc.dsp == "dense" and enc.portable == "dense" and not fused_in and dsp_extra_bytes(plan) > DSP_EXTRA_BYTES_MAX:
+        # int16 weights would cost too much flash: the int8 layout on every core
+        lines, note = portable_dense(plan, ctx, src, dst, path=None)
+        ctx.stmts(lines)
+        ctx.notes.append(f"dense, int8 weights on every core (int16 pairs would add {dsp_extra_bytes(plan):,} bytes)")
+        return
+    if enc.dsp == "dense":
+        dsp, dsp_note = dsp_dense(plan, ctx, src, dst, fused_in, fuse_out)
+    elif enc.dsp == "rows":
+        dsp, dsp_note = SP.portable_sparse(plan, ctx, src, dst, enc, path="dsp")
+    else:
+        dsp, dsp_note = SP.dsp_sparse(plan, ctx, src, dst, enc, fused_in)
+    if enc.portable == "dense":
+        portable, portable_note = portable_dense(plan, ctx, src, dst)
+    else:
+        portable, portable_note = SP.portable_sparse(plan, ctx, src, dst, enc)
+    ctx.by_path(dsp, portable)
+    ctx.notes.append(f"M4/M7/M33: {dsp_note}; other cores: {portable_note}")
+
+
+def _next_int8(layer, plan: Int8Plan, ctx):
+    """(plan of the next layer, cost change of fusing) when this layer could keep its
+    outputs in registers for it (DSP path), else None.
+
+    When this layer is cheap to unroll (one or two input words, at most 16 rows) and the
+    next int8 layer holds its whole input in registers anyway, the int8 round trip
+    through the arena (STRB, LDRD, SXTB16) is skipped, at the price of unrolled rows."""
+    nxt = ctx.consumer
+    if nxt is None or getattr(nxt, "kind", "") != "FULLY_CONNECTED" or nxt.input.dtype != "int8":
+        return None
+    words = (plan.in_n + 1) // 2
+    if words > 2 or plan.out_n > 16 or nxt.in_features != plan.out_n:
+        return None
+    nplan = plan_int8(nxt)
+    nwords = (nplan.in_n + 1) // 2
+    if not (nplan.fast and nwords <= XR_MAX_WORDS and nplan.out_n > 1):
+        return None
+    loads = (1 + words + 1) // 2 + (0 if plan.per_tensor else 1)
+    row_code = 4 * (loads + words + 3) + 2
+    u = _unroll(plan.out_n, loads + words + 5)
+    instructions = -(plan.out_n * (1 + 2 / u)) + plan.out_n / 2 - (nwords + (nwords + 1) // 2)
+    nbytes = (plan.out_n - u) * row_code + 2 * plan.out_n - 6 * nwords
+    return nplan, SP.Cost(instructions, nbytes)
