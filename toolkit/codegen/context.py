@@ -44,6 +44,7 @@ class CContext:
     fused: dict | None = None
     sparse: str = "auto"  # weight encoding policy, see toolkit/codegen/sparse.py
     notes: list[str] = field(default_factory=list)  # one line per layer: the strategy chosen
+    fold_notes: list[str] = field(default_factory=list)  # units removed before emission (fold.py)
 
     def kernel(self, name: str, guard: str | None = None) -> str:
         """Include kernel `name` (and what it needs) once; return its C function name.

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.codegen.context import PATHS, CContext
+from toolkit.codegen.fold import fold_units
 from toolkit.errors import ToolkitError, UnsupportedModelError
 from toolkit.fileio import atomic_write
 from toolkit.ir import Model, Tensor
@@ -78,6 +79,7 @@ def generate_c(model: Model, name: str = "model", *, sparse: str = "auto") -> Ge
         if tensor.dtype not in ("int8", "float32"):
             raise UnsupportedModelError(f"{model.source}: model {role} is {tensor.dtype}; supported: int8, float32")
 
+    model, fold_notes = fold_units(model)  # pruned-away units: folded or dropped, exactly
     slots, arena_bytes = _plan(model)
     arena = f"{name}_arena"
     ctx = CContext(prefix=name, sparse=sparse)
@@ -107,6 +109,7 @@ def generate_c(model: Model, name: str = "model", *, sparse: str = "auto") -> Ge
         notes.append("; ".join(ctx.notes) if ctx.notes else "")
         src, src_aligned = dst, dst_aligned
     ctx.notes = notes
+    ctx.fold_notes = fold_notes
 
     header = _header(model, name, ctx, arena_bytes)
     source = _source(model, name, ctx, arena_bytes)
@@ -182,7 +185,7 @@ def _header(model: Model, name: str, ctx: CContext, arena_bytes: int) -> str:
  * Output: {_shape(model.output)}
  * Layers:
 {chr(10).join(layer_lines)}
- * Parameters: {model.params}   MACs per inference: {model.macs}
+ * Parameters: {model.params}   MACs per inference: {model.macs}{"".join(chr(10) + " * Pruned units: " + n for n in ctx.fold_notes)}
  * {const_line}   Activation arena: {arena_bytes} bytes (RAM)
  * No heap, no interpreter{", no libm" if model.is_int8 else ""}; not reentrant (one static arena).
  */
