@@ -3,7 +3,8 @@
 A new core is one entry: its toolchain and compiler flags, the linker script and
 start-up/platform sources under firmware/, the backend that runs it (a key of
 emulation.backends.BACKENDS) and what that backend needs to know about it
-(Unicorn CPU model, ISA and FPU for the build-attribute check, QEMU board).
+(Unicorn CPU model, ISA and FPU for the build-attribute check, QEMU board, the
+timing model of emulation.timing behind cycles_est).
 """
 from __future__ import annotations
 
@@ -69,7 +70,9 @@ RISCV_GCC = Toolchain(
 AVR_GCC = Toolchain(
     "avr-gcc", "apt-get install gcc-avr avr-libc binutils-avr",
     # avr-gcc 5 has no noipa attribute: keep identical code from being folded (harness markers).
-    cflags=(*COMMON_CFLAGS, "-fno-ipa-icf"),
+    # GNU C for the __flash address space: the generated model keeps its constants in
+    # program memory (TM_ROM), or 2 KB of SRAM could not hold even the sine model.
+    cflags=(*COMMON_CFLAGS, "-std=gnu99", "-fno-ipa-icf"),
     ldflags=("-Wl,--gc-sections",),
     library_markers=("avr/io.h: No such file", "avr/pgmspace.h: No such file", "cannot find crtatmega",
                      "cannot find -lc", "cannot find -latmega"),
@@ -95,6 +98,7 @@ class Arch:
     script_dirs: tuple[str, ...] = ()  # under firmware/: -L, for INCLUDE in linker scripts
     stack_size_symbol: bool = True  # the linker script takes -Wl,--defsym=__stack_size=N
     exact_cycles: bool = False  # the backend counts clock cycles exactly
+    timing: str | None = None  # key of emulation.timing.CORES: the model behind cycles_est (Unicorn backends)
     unicorn_model: int | None = None  # Unicorn CPU model (Unicorn backends)
     isa: int | None = None  # ARM: Tag_CPU_arch the core implements
     runs_isas: frozenset[int] = frozenset()  # ARM: Tag_CPU_arch values of code it can execute
@@ -126,7 +130,7 @@ def _cortex_m(name: str, cflags: tuple[str, ...], model: int, isa: int, runs: fr
     """A Cortex-M core on Unicorn with the MPS2 memory map (firmware/cortex-m)."""
     return Arch(name, ARM_GCC, cflags, "cortex-m/cortex-m.ld", ("cortex-m/startup.c",), "unicorn-arm",
                 "EM_ARM", script_dirs=("cortex-m",), unicorn_model=model, isa=isa, runs_isas=runs, fpu=fpu,
-                qemu_machine=qemu_machine, qemu_cpu=name if qemu_machine else None)
+                qemu_machine=qemu_machine, qemu_cpu=name if qemu_machine else None, timing=name)
 
 
 ARCHS: dict[str, Arch] = {
@@ -147,7 +151,8 @@ ARCHS: dict[str, Arch] = {
         Arch("rv32imc", RISCV_GCC, ("-march=rv32imc", "-mabi=ilp32"), "riscv/riscv.ld",
              ("riscv/startup.S", "riscv/platform.c"), "unicorn-riscv", "EM_RISCV",
              summary="RISC-V RV32IMC as in the ESP32-C3, on Unicorn",
-             unicorn_model=riscv_const.UC_CPU_RISCV32_SIFIVE_E31, riscv_extensions=frozenset("imc")),
+             unicorn_model=riscv_const.UC_CPU_RISCV32_SIFIVE_E31, riscv_extensions=frozenset("imc"),
+             timing="rv32imc"),
         # Arduino Uno: 16 MHz, 32 KB flash, 2 KB SRAM; avr-libc's start-up and linker script.
         Arch("atmega328p", AVR_GCC, ("-mmcu=atmega328p", "-DF_CPU=16000000UL"), "avr/vectors.ld",
              ("avr/platform.c",), "avr8js", "EM_AVR",

@@ -74,7 +74,7 @@ class CContext:
         items = [literal(v) for v in flat.tolist()]
         lines = [", ".join(items[i : i + 12]) for i in range(0, len(items), 12)]
         body = ",\n    ".join(lines)
-        text = f"static const {ctype} {name}[{len(items)}] = {{\n    {body}\n}};"
+        text = f"static const TM_ROM {ctype} {name}[{len(items)}] = {{\n    {body}\n}};"
         if path is None:
             self.const_bytes += flat.nbytes
         else:

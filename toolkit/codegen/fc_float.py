@@ -39,7 +39,7 @@ def _layer(in_n: int, out_n: int, batches: int, w: str, b: str | None, clamp: li
         f"    float *y = {dst};",
         *("    " + s for s in pre),
         f"    for (int n = 0; n < {batches}; ++n, x += {in_n}) {{" if batches > 1 else "    {",
-        f"        const float *w = {w};",
+        f"        const TM_ROM float *w = {w};",
         f"        for (int o = 0; o < {out_n}; ++o, w += {in_n}) {{",
         *("            " + s for s in body),
         "        }",

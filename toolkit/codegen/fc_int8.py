@@ -315,7 +315,7 @@ def dsp_dense(plan: Int8Plan, ctx, src: str, dst: str, fused_in: list[str] | Non
     row += dsp_requant(plan, "acc", qm, qr, fused=fused)
     if fuse_out:
         # rows written out; each pair of outputs becomes one word (PKHBT)
-        lines += [f"    const int32_t *w = {name};", "    int32_t v0;"]
+        lines += [f"    const TM_ROM int32_t *w = {name};", "    int32_t v0;"]
         for o in range(plan.out_n):
             lines += ["    {", *("        " + s for s in row)]
             k = o // 2
@@ -329,7 +329,7 @@ def dsp_dense(plan: Int8Plan, ctx, src: str, dst: str, fused_in: list[str] | Non
         decl = f"int32_t {', '.join(f'{fuse_out}{k}' for k in range(n_words))};"
         return [decl, *lines], note + ", rows unrolled, outputs kept in registers for the next layer"
     row += [f"*y++ = ({ytype})v;"]
-    lines += [f"    const int32_t *w = {name};", f"    {ytype} *y = {dst};"]
+    lines += [f"    const TM_ROM int32_t *w = {name};", f"    {ytype} *y = {dst};"]
     if plan.out_n == 1:
         lines += ["    {", *("        " + s for s in row), "    }", "}"]
         return lines, note
@@ -403,7 +403,7 @@ def portable_dense(plan: Int8Plan, ctx, src: str, dst: str, path: str | None = "
         "{",
         f"    const int8_t *x = {src};",
         f"    int8_t *y = {dst};",
-        f"    const int8_t *w = {w};",
+        f"    const TM_ROM int8_t *w = {w};",
         f"    for (int o = 0; o < {plan.out_n}; ++o, w += {n}) {{",
         *("        " + s for s in body),
         "    }",
@@ -445,7 +445,7 @@ def emit_general(layer, plan: Int8Plan, ctx, src: str, dst: str) -> None:
         f"    const {xtype} *x = {src};",
         f"    {ytype} *y = {dst};",
         f"    for (int n = 0; n < {batches}; ++n, x += {n}) {{",
-        f"        const int8_t *w = {w};",
+        f"        const TM_ROM int8_t *w = {w};",
         f"        for (int o = 0; o < {plan.out_n}; ++o, w += {n}) {{",
         f"            int32_t acc = {b}[o];",
         f"            for (int i = 0; i < {n}; ++i) acc += (int32_t)w[i] * x[i];",

@@ -64,9 +64,10 @@ def _plan(model: Model) -> tuple[list[_Slot | None], int]:
     return slots, arena
 
 
-def generate_c(model: Model, name: str = "model", *, sparse: str = "auto") -> GeneratedC:
+def generate_c(model: Model, name: str = "model", *, sparse: str = "auto", fold: bool = True) -> GeneratedC:
     """C for `model`. sparse: "auto" (a sparse encoding where it is estimated to save both
-    instructions and flash), "sparse" (wherever a layer has zero weights) or "dense"."""
+    instructions and flash), "sparse" (wherever a layer has zero weights) or "dense".
+    fold: remove units that pruning made constant or unused (exact; see fold.py)."""
     from toolkit.codegen.sparse import MODES
 
     if sparse not in MODES:
@@ -79,10 +80,11 @@ def generate_c(model: Model, name: str = "model", *, sparse: str = "auto") -> Ge
         if tensor.dtype not in ("int8", "float32"):
             raise UnsupportedModelError(f"{model.source}: model {role} is {tensor.dtype}; supported: int8, float32")
 
-    model, fold_notes = fold_units(model)  # pruned-away units: folded or dropped, exactly
+    model, fold_notes = fold_units(model) if fold else (model, [])  # pruned-away units, exactly
     slots, arena_bytes = _plan(model)
     arena = f"{name}_arena"
     ctx = CContext(prefix=name, sparse=sparse)
+    ctx.kernel("rom")  # TM_ROM: where constants live
     src = "in"
     src_aligned = False  # the caller's input may have any alignment; arena slots are word-aligned
     notes: list[str] = []

@@ -142,7 +142,7 @@ def dsp_sparse(plan, ctx, src: str, dst: str, enc: Encoding,
         lines += [f"    const int32_t {', '.join(f'x{k} = {n}' for k, n in enumerate(fused_in))};"]
     else:
         lines += ["    " + s for s in F._x_words_setup(src, ctx.src_aligned, plan.in_n, words)]
-    lines += [f"    const int32_t *w = {name};", f"    int8_t *y = {dst};"]
+    lines += [f"    const TM_ROM int32_t *w = {name};", f"    int8_t *y = {dst};"]
     for o in range(plan.out_n):
         nz = [k for k in range(words) if mask[o, k]]
         tokens = head + [f"w{k}" for k in nz]
@@ -180,8 +180,8 @@ def portable_sparse(plan, ctx, src: str, dst: str, enc: Encoding, path: str = "p
         "{",
         f"    const int8_t *x = {src};",
         f"    int8_t *y = {dst};",
-        f"    const int8_t *val = {v};",
-        f"    const {idx_t} *c = {c};",
+        f"    const TM_ROM int8_t *val = {v};",
+        f"    const TM_ROM {idx_t} *c = {c};",
         f"    for (int o = 0; o < {plan.out_n}; ++o) {{",
         *("        " + s for s in body),
         "    }",

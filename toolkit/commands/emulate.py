@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     ref = {"tflm": "TFLM interpreter, bit-exact", "litert": "LiteRT, tolerance 1e-5"}[data["reference"]]
     timing = []
     if data["cycles_est"]:
-        timing.append(("cycles / inference", f"{data['cycles_est']:,} ({data['timing_model']})"))
+        timing.append(("cycles / inference", f"{data['cycles_est']:,}  [{data['timing_model']}]"))
     if data["latency_us"] is not None:
         timing.append(("latency", f"{data['latency_us']:,} us at {data['clock_mhz']:g} MHz"))
     print(key_values([*timing, ("reference", ref), ("result", "PASS" if data["passed"] else "FAIL"), ("firmware", data["elf"])]))

@@ -83,7 +83,7 @@ def prune(src: Path, dst: Path, layer: int, fraction: float, seed: int = 0) -> P
 def host_check(path: Path, tmp: Path, sparse: str = "auto", n: int | None = None):
     model = read_tflite(path)
     inputs = make_inputs(model, default_n_inputs(model, n), seed=2)
-    gen = generate_c(model, sparse=sparse)
+    gen = generate_c(model, sparse=sparse, fold=False)  # the encodings themselves, without unit folding
     ours = build_host(gen, tmp).invoke(inputs)
     name, ref = reference_outputs(model, path, inputs)
     result = compare(model, ours, ref, name)
@@ -94,7 +94,7 @@ def host_check(path: Path, tmp: Path, sparse: str = "auto", n: int | None = None
 def emulated(path: Path, arch: str, build: Path, monkeypatch, sparse: str = "auto", n: int | None = None) -> dict:
     import toolkit.emulate as E
 
-    monkeypatch.setattr(E, "generate_c", functools.partial(generate_c, sparse=sparse))
+    monkeypatch.setattr(E, "generate_c", functools.partial(generate_c, sparse=sparse, fold=False))
     report = E.emulate(path, arch, build, n_inputs=n)
     out = report.to_json()
     assert report.comparison.exact and out["mismatches"] == 0, f"{arch} ({sparse}): {out['mismatches']} mismatches"
