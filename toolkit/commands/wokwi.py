@@ -15,6 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", help="project directory to write")
     p.add_argument("--inputs", type=int, help="number of test inputs (default: all 256 for one int8 input, else 1000)")
     p.add_argument("--timeout", type=int, default=30_000, help="run: simulated milliseconds before giving up (exit 42)")
+    p.add_argument("--runner", choices=("auto", "local", "cloud"), default="auto",
+                   help="run: wokwi-cli when a token is set (auto), Wokwi's engines here (local), or the cloud only")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
         if not args.project:
             raise ToolkitError("usage: toolkit wokwi run DIR [--timeout MS]")
-        result = run_project(args.project, args.timeout)
+        result = run_project(args.project, args.timeout, runner=args.runner)
         if result.serial:
             print(result.serial.rstrip())
         status = {0: "PASS", 1: "FAIL", 2: "CANNOT RUN", 42: "TIMEOUT"}.get(result.exit_code, f"exit {result.exit_code}")

@@ -1,0 +1,313 @@
+"""Running Wokwi scenarios: locally on avr8js / rp2040js (wokwi/engines/scenario.mjs), and on
+the Wokwi cloud with wokwi-cli when a token is set.
+
+The projects are real ones, generated for the TFLM hello-world model; the echo firmware in
+fixtures/ checks that serial input reaches the guest and that pins read what it drives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from toolkit.wokwi.run import EXIT_CANNOT, EXIT_FAIL, EXIT_PASS, EXIT_TIMEOUT, run_project
+from toolkit.wokwi.validate import WokwiConfigError, check_project
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = Path(__file__).with_name("fixtures")
+LOCAL = {"arduino-uno": ("avr", "uno", "13"), "raspberry-pi-pico": ("rp2040", "pico", "GP25")}
+CLOUD_ONLY = ["esp32", "esp32-c3"]
+
+
+def _skip_unless_engine(board: str) -> None:
+    from emulation import ToolMissing, get_arch
+    from emulation.node import ENGINES, engine_paths
+
+    from toolkit.wokwi.project import get_wokwi_board
+
+    arch = get_arch(get_wokwi_board(board).arch)
+    if shutil.which(arch.toolchain.cc) is None:
+        pytest.skip(f"{arch.toolchain.cc} not installed ({arch.toolchain.install_hint})")
+    try:
+        engine_paths(ENGINES[arch.backend])
+    except ToolMissing as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def projects(reference_models, tmp_path_factory):
+    """project(board) -> directory of the hello-world int8 project for `board`, made once."""
+    from toolkit.wokwi.project import generate_project
+
+    made: dict[str, Path] = {}
+    root = tmp_path_factory.mktemp("wokwi")
+
+    def project(board: str) -> Path:
+        if board not in made:
+            if board in LOCAL:
+                _skip_unless_engine(board)
+            generate_project(reference_models["int8"], board, root / board)
+            made[board] = root / board
+        return made[board]
+
+    return project
+
+
+def golden_lines(project: Path) -> list[str]:
+    return [step["wait-serial"] for step in yaml.safe_load((project / "model.test.yaml").read_text())["steps"]]
+
+
+def with_scenario(project: Path, tmp_path: Path, steps: list, name: str = "edited.test.yaml") -> Path:
+    """A copy of `project` with one more scenario, `name`."""
+    copy = tmp_path / project.name
+    if not copy.exists():
+        shutil.copytree(project, copy, ignore=shutil.ignore_patterns("build", "src"))
+    (copy / name).write_text(yaml.safe_dump({"name": "edited", "version": 1, "steps": steps}, sort_keys=False))
+    return copy
+
+
+@pytest.fixture(autouse=True)
+def _no_cloud(monkeypatch, request):
+    """Local runs stay local even where a token is set; the cloud test opts out."""
+    if request.node.name != "test_wokwi_cli_cloud_run":
+        monkeypatch.delenv("WOKWI_CLI_TOKEN", raising=False)
+
+
+@pytest.mark.parametrize("board", list(LOCAL))
+def test_generated_scenario_passes(projects, board):
+    project = projects(board)
+    lines = golden_lines(project)
+    run = run_project(project)
+    assert run.exit_code == EXIT_PASS, run.message
+    assert run.runner == f"{LOCAL[board][0]} (local)"
+    assert run.serial.splitlines() == lines  # one O: line per test input, nothing else
+    assert run.steps_done == len(lines) == 256
+    assert run.cycles > 256 * 1000 and run.sim_time_ns > 0
+    assert run.details["status"] == "pass" and run.details["inferences"] == 256
+    assert run.details["cycles_per_inference"] > 0
+    clock = {"avr": 16e6, "rp2040": 125e6}[LOCAL[board][0]]
+    assert run.details["clock_hz"] == clock
+
+
+@pytest.mark.parametrize("board", list(LOCAL))
+def test_wrong_expected_output_times_out(projects, board, tmp_path):
+    project = projects(board)
+    lines = golden_lines(project)
+    never = next(f"O:{b:02x}" for b in range(256) if f"O:{b:02x}" not in lines)
+    steps = [{"wait-serial": line} for line in lines]
+    steps[2] = {"wait-serial": never}
+    run = run_project(with_scenario(project, tmp_path, steps), 2000, "edited.test.yaml")
+    assert run.exit_code == EXIT_TIMEOUT, run.message
+    assert run.details["status"] == "timeout" and run.details["failed_step"] == 3 and run.steps_done == 2
+    assert "did not finish in 2000ms" in run.message and never in run.message
+    assert "parked in tm_exit" in run.message  # the firmware had printed everything
+    assert run.sim_time_ns >= 2_000_000_000 and run.serial.splitlines() == lines
+
+
+def test_timeout_is_simulated_time_and_idle_time_is_cheap(projects, tmp_path):
+    """30 s of simulated time after the firmware parked: skipped in whole loop iterations."""
+    project = projects("raspberry-pi-pico")
+    run = run_project(with_scenario(project, tmp_path, [{"wait-serial": "never printed"}]), scenario="edited.test.yaml")
+    assert run.exit_code == EXIT_TIMEOUT
+    assert 30e9 <= run.sim_time_ns < 30e9 + 100 and run.cycles == pytest.approx(30 * 125e6, abs=10)
+
+
+def test_a_line_printed_before_the_step_started_does_not_count(projects, tmp_path):
+    """As wokwi-cli: wait-serial matches lines completed after the step began."""
+    project = projects("raspberry-pi-pico")  # prints all 256 lines in about 12 ms
+    first, last = golden_lines(project)[0], golden_lines(project)[-1]
+    steps = [{"wait-serial": first}, {"delay": "50ms"}, {"wait-serial": last}]
+    run = run_project(with_scenario(project, tmp_path, steps), 200, "edited.test.yaml")
+    assert run.exit_code == EXIT_TIMEOUT and run.steps_done == 2
+
+
+@pytest.mark.parametrize("board", list(LOCAL))
+def test_delay_and_write_serial_steps_run(projects, board, tmp_path):
+    project = projects(board)
+    first = golden_lines(project)[0]
+    steps = [{"wait-serial": first}, {"name": "greet", "write-serial": "hi\n"}, {"write-serial": [1, 2, 255]},
+             {"delay": "0"}, {"delay": "50ms"}, {"delay": "250us"}]
+    run = run_project(with_scenario(project, tmp_path, steps), 1000, "edited.test.yaml")
+    assert run.exit_code == EXIT_PASS, run.message
+    assert run.steps_done == len(steps)
+    assert run.sim_time_ns >= 50_250_000
+    rx = run.details["serial_rx_bytes"], run.details["serial_rx_dropped"]
+    # The harness never enables the Uno's receiver, so its bytes are lost; the Pico's
+    # UART takes them into its receive FIFO.
+    assert rx == ((0, 6) if board == "arduino-uno" else (6, 0))
+
+
+@pytest.mark.parametrize("board", list(LOCAL))
+def test_expect_pin(projects, board, tmp_path):
+    project = projects(board)
+    _, part, pin = LOCAL[board]
+    low = {"expect-pin": {"part-id": part, "pin": pin, "value": 0}}
+    high = {"expect-pin": {"part-id": part, "pin": pin, "value": 1}}
+    run = run_project(with_scenario(project, tmp_path, [{"delay": "1ms"}, low]), 1000, "edited.test.yaml")
+    assert run.exit_code == EXIT_PASS, run.message
+    run = run_project(with_scenario(project, tmp_path, [{"delay": "1ms"}, high]), 1000, "edited.test.yaml")
+    assert run.exit_code == EXIT_FAIL
+    assert f"GPIO {part}:{pin} expected to be 1 but was 0" in run.message and run.details["failed_step"] == 2
+
+
+def test_expect_pin_names_its_part_and_pins(projects, tmp_path):
+    project = projects("arduino-uno")
+    run = run_project(with_scenario(project, tmp_path, [{"expect-pin": {"part-id": "led1", "pin": "A", "value": 1}}]),
+                      1000, "edited.test.yaml")
+    assert run.exit_code == EXIT_FAIL and "no part 'led1'" in run.message
+    run = run_project(with_scenario(project, tmp_path, [{"expect-pin": {"part-id": "uno", "pin": "D13", "value": 0}}]),
+                      1000, "edited.test.yaml")
+    assert run.exit_code == EXIT_FAIL and "no pin 'D13'" in run.message and "A5" in run.message
+
+
+def test_cloud_only_step_is_refused(projects, tmp_path):
+    project = projects("arduino-uno")
+    steps = [{"wait-serial": "O:"}, {"set-control": {"part-id": "btn1", "control": "pressed", "value": 1}}]
+    run = run_project(with_scenario(project, tmp_path, steps), 1000, "edited.test.yaml")
+    assert run.exit_code == EXIT_FAIL
+    assert "step 2: 'set-control' needs the Wokwi cloud" in run.message and "wait-serial" in run.message
+    # An unknown step is not a scenario wokwi-cli would load at all.
+    with pytest.raises(WokwiConfigError, match="invalid scenario step key: press-button"):
+        run_project(with_scenario(project, tmp_path, [{"press-button": 1}]), 1000, "edited.test.yaml")
+
+
+@pytest.mark.parametrize("board", CLOUD_ONLY)
+def test_esp_projects_validate_and_need_a_token(projects, board):
+    project = projects(board)
+    parsed = check_project(project)
+    assert len(parsed["scenarios"]["model.test.yaml"]["steps"]) == 256
+    assert (project / "sketch" / "sketch.ino").exists()
+    run = run_project(project)
+    assert run.exit_code == EXIT_CANNOT and run.runner == "none"
+    assert "runs only on the Wokwi cloud" in run.message and "WOKWI_CLI_TOKEN is not set" in run.message
+
+
+def test_with_a_token_runs_go_to_wokwi_cli(projects, tmp_path, monkeypatch):
+    """The plumbing, with a stand-in wokwi-cli that echoes its arguments."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "wokwi-cli"
+    fake.write_text('#!/bin/sh\necho "args: $*"\necho "Timeout: simulation did not finish in 1234ms" >&2\nexit 42\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("WOKWI_CLI_TOKEN", "not-a-real-token")
+    uno = projects("arduino-uno")
+    run = run_project(uno, 1234)
+    assert run.runner == "wokwi-cli" and run.exit_code == EXIT_TIMEOUT
+    assert run.serial.strip() == f"args: --timeout 1234 --scenario model.test.yaml {uno}"
+    assert run.message == "Timeout: simulation did not finish in 1234ms"
+    assert run_project(uno, 5000, runner="local").exit_code == EXIT_PASS  # local on request
+    run = run_project(projects("esp32"))  # the sketch is not built
+    assert run.exit_code == EXIT_CANNOT and "sketch.ino.merged.bin not found: build the firmware first" in run.message
+
+
+def test_wokwi_cli_cloud_run(projects):
+    """The real thing: wokwi-cli on the Wokwi cloud, for the Uno project."""
+    if not os.environ.get("WOKWI_CLI_TOKEN"):
+        pytest.skip("WOKWI_CLI_TOKEN not set")
+    if shutil.which("wokwi-cli") is None:
+        pytest.fail("WOKWI_CLI_TOKEN is set but wokwi-cli is not installed (curl -L https://wokwi.com/ci/install.sh | sh)")
+    run = run_project(projects("arduino-uno"), 60_000, runner="cloud")
+    assert run.runner == "wokwi-cli"
+    assert run.exit_code == EXIT_PASS, f"{run.message}\n{run.serial[-2000:]}"
+
+
+def _node() -> str:
+    from emulation.node import node_path
+
+    return node_path()
+
+
+def _scenario(tmp_path: Path, engine: str, elf: Path, steps: list, *extra: str) -> tuple[int, dict, str]:
+    steps_file = tmp_path / "steps.json"
+    steps_file.write_text(json.dumps(steps))
+    proc = subprocess.run([_node(), str(ROOT / "wokwi" / "engines" / "scenario.mjs"), "--engine", engine,
+                           "--elf", str(elf), "--steps", str(steps_file), *extra],
+                          capture_output=True, text=True, timeout=120)
+    lines = proc.stdout.splitlines()
+    return proc.returncode, (json.loads(lines[-1]) if lines else {}), proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("board", list(LOCAL))
+def test_serial_input_reaches_the_guest_and_pins_follow_it(board, tmp_path):
+    """Echo firmware: bytes written to the serial port come back; 'L' / 'l' set a pin high / low."""
+    _skip_unless_engine(board)
+    engine, part, pin = LOCAL[board]
+    elf = tmp_path / "echo.elf"
+    if engine == "avr":
+        cmd = ["avr-gcc", "-mmcu=atmega328p", "-Os", "-o", str(elf), str(FIXTURES / "echo_avr.c")]
+    else:
+        fw = ROOT / "firmware"
+        cmd = ["arm-none-eabi-gcc", "-mcpu=cortex-m0plus", "-mthumb", "-Os", "-nostartfiles", "--specs=nano.specs",
+               "--specs=nosys.specs", f"-L{fw / 'cortex-m'}", f"-T{fw / 'rp2040' / 'rp2040.ld'}",
+               str(fw / "cortex-m" / "startup.c"), str(FIXTURES / "echo_rp2040.c"), "-o", str(elf)]
+    subprocess.run(cmd, check=True, capture_output=True)
+
+    def expect(value):
+        return {"expect-pin": {"part-id": part, "pin": pin, "value": value}}
+
+    steps = [{"wait-serial": "READY"}, expect(0), {"write-serial": "LHEY\n"}, {"wait-serial": "LHEY"}, expect(1),
+             {"write-serial": [ord("l"), 10]}, {"wait-serial": "l"}, {"delay": "1ms"}, expect(0)]
+    code, result, out = _scenario(tmp_path, engine, elf, steps, "--timeout", "100")
+    assert code == 0, out
+    assert result["serial"] == "READY\nLHEY\nl\n" and result["serial_rx_bytes"] == 7
+    # Five bytes at 115200 baud (10 bits each) take 434 us to arrive.
+    assert result["sim_time_ns"] > 434_000 + 1_000_000
+    code, result, out = _scenario(tmp_path, engine, elf, steps[:4] + [expect(0)], "--timeout", "100")
+    assert code == 1 and result["failed_step"] == 5, out
+
+
+def test_guest_fault_fails_the_scenario(tmp_path):
+    """A store past the end of SRAM stops the run with exit 1 and the fault."""
+    _skip_unless_engine("arduino-uno")
+    from emulation import build_firmware
+
+    fw = build_firmware(ROOT / "tests" / "emulation" / "fixtures" / "faults", np.array([[5]], dtype=np.int8),
+                        "atmega328p", tmp_path / "fw", extra_cflags=("-DFAULT=2",))
+    code, result, out = _scenario(tmp_path, "avr", fw.elf, [{"wait-serial": "O:"}], "--timeout", "1000")
+    assert code == 1, out
+    assert result["status"] == "fail" and result["fault"]["kind"] == "unmapped_access"
+    assert result["message"].startswith("guest fault unmapped_access")
+
+
+def test_runner_command_line(tmp_path):
+    _skip_unless_engine("arduino-uno")
+    code, result, out = _scenario(tmp_path, "z80", tmp_path / "none.elf", [])
+    assert code == 2 and result == {} and "unknown engine z80" in out
+    code, result, out = _scenario(tmp_path, "avr", tmp_path / "none.elf", [{"delay": "1ms"}])
+    assert code == 2 and "not found" in out
+    code, result, out = _scenario(tmp_path, "avr", tmp_path / "none.elf", [{"delay": 200}])
+    assert code == 1 and "must include units" in result["message"]  # steps are checked first
+
+
+def test_cli_end_to_end(reference_models, tmp_path):
+    """`toolkit wokwi MODEL --board arduino-uno -o DIR`, then `toolkit wokwi run DIR`."""
+    _skip_unless_engine("arduino-uno")
+    env = {k: v for k, v in os.environ.items() if k != "WOKWI_CLI_TOKEN"}
+
+    def toolkit(*args):
+        return subprocess.run([sys.executable, "-m", "toolkit", "wokwi", *map(str, args)], capture_output=True,
+                              text=True, env=env, cwd=ROOT, timeout=300)
+
+    project = tmp_path / "uno"
+    proc = toolkit(reference_models["int8"], "--board", "arduino-uno", "-o", project, "--inputs", "20")
+    assert proc.returncode == 0, proc.stderr
+    assert "firmware built; files validated" in proc.stdout
+    proc = toolkit("run", project, "--timeout", "5000")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout.splitlines()
+    assert [line for line in out if line.startswith("O:")] == golden_lines(project) and len(out) == 21
+    assert out[-1].startswith("PASS (avr (local), ") and "cycles" in out[-1]
+
+    scenario = project / "model.test.yaml"
+    scenario.write_text(scenario.read_text().replace(golden_lines(project)[-1], "O:zz"))
+    proc = toolkit("run", project, "--timeout", "3000")
+    assert proc.returncode == 42 and "TIMEOUT" in proc.stdout and "did not finish in 3000ms" in proc.stdout
