@@ -1,12 +1,14 @@
 """Benchmark: how many guest instructions per second the exact counter sustains.
 
-    python -m emulation.bench [--arch cortex-m4] [--inferences 20] [--python-hook]
+    python -m emulation.bench [--arch cortex-m4] [--inferences 20] [--repeat 3] [--python-hook]
 
 Builds a synthetic int8 workload (repeated 64x64 matrix-vector products; 16x16 on
 the 2 KB atmega328p, fewer rounds on the Node engines) with the firmware harness,
 runs it with run_elf (counter, marker and fault hooks, stack painting: everything
 a normal run does) and prints the counted instructions per second of wall time,
-end to end. --python-hook (Cortex-M) also times the same ELF under a pure-Python
+end to end (the best of --repeat runs). On Unicorn it times the run twice: with
+the timing model (cycles_est, the default) and counting instructions only.
+--python-hook (Cortex-M) also times the same ELF under a pure-Python
 UC_HOOK_BLOCK counter, for comparison.
 """
 from __future__ import annotations
@@ -19,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from .arch import get_arch
-from .backends import run_elf
+from .backends import backend_of, run_elf
 from .build import build_firmware
+from .result import RunResult
 
 MODEL_H = """#ifndef MODEL_H
 #define MODEL_H
@@ -112,21 +115,36 @@ def python_hook_rate(elf: Path, arch: str, limit: int) -> float:
     return total[0] / (time.perf_counter() - start)
 
 
+def timed_run(elf: Path, arch: str, repeat: int, timing: bool = True) -> tuple[float, RunResult]:
+    """(best wall time of `repeat` runs, the last result)."""
+    best, result = float("inf"), None
+    for _ in range(max(repeat, 1)):
+        start = time.perf_counter()
+        result = run_elf(elf, arch, timing=timing)
+        best = min(best, time.perf_counter() - start)
+    assert result is not None
+    return best, result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m emulation.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--arch", default="cortex-m4")
     parser.add_argument("--inferences", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the fastest counts")
     parser.add_argument("--python-hook", action="store_true", help="also time a Python block hook")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         elf = build_workload(Path(tmp), args.arch, args.inferences)
         run_elf(elf, args.arch)  # warm-up: builds the native counter if needed
-        start = time.perf_counter()
-        result = run_elf(elf, args.arch)
-        seconds = time.perf_counter() - start
-        print(f"{args.arch}: {result.total_instructions:,} instructions counted in {seconds:.3f} s "
-              f"= {result.total_instructions / seconds / 1e6:,.0f} M instructions/s "
-              f"(run_elf end to end; {result.instructions:,} per inference)")
+        estimated = backend_of(args.arch).cycles == "estimated"
+        for timing in ((True, False) if estimated else (True,)):
+            seconds, result = timed_run(elf, args.arch, args.repeat, timing)
+            what = ("with the timing model" if timing else "counting only") if estimated else "exact cycles"
+            cycles = result.cycles_est
+            print(f"{args.arch}: {result.total_instructions:,} instructions counted in {seconds:.3f} s "
+                  f"= {result.total_instructions / seconds / 1e6:,.0f} M instructions/s, {what} "
+                  f"(run_elf end to end; {result.instructions:,} instructions"
+                  + (f", {cycles:,} cycles ({result.timing_model})" if cycles else "") + " per inference)")
         if args.python_hook and get_arch(args.arch).backend == "unicorn-arm":
             rate = python_hook_rate(elf, args.arch, 20_000_000)
             print(f"{args.arch}: Python UC_HOOK_BLOCK counter: {rate / 1e6:,.1f} M instructions/s")

@@ -1,4 +1,4 @@
-"""Command line: python -m emulation run FIRMWARE.elf --arch ARCH [--json FILE] [--limit N]."""
+"""Command line: python -m emulation run FIRMWARE.elf --arch ARCH [--json FILE] [--limit N] [--no-timing]."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,7 @@ from typing import Sequence
 from .arch import ARCHS, get_arch
 from .backends import BACKENDS, backend_of, run_elf
 from .errors import EmulationError, GuestFault
-from .result import METRIC_NAMES, RunResult
+from .result import EXACT_TIMING, METRIC_NAMES, RunResult
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,22 +28,35 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-arch-check", action="store_true",
                      help="run even if the ELF's build attributes name another core")
     run.add_argument("--quiet", action="store_true", help="do not echo the guest console")
+    run.add_argument("--no-timing", action="store_true",
+                     help="count instructions only: no cycle estimate on Unicorn (a little faster)")
     sub.add_parser("archs", help="list the known cores")
     return parser
 
 
+# How the metrics table labels a metric (by default, its name).
+LABELS = {"cycles_est": "cycles (est.)"}
+
+
 def format_metrics(result: RunResult) -> str:
-    rows = [(name, result.metrics()[name]) for name in METRIC_NAMES]
+    metrics = result.metrics()
+    rows = [(LABELS.get(name, name), metrics[name]) for name in METRIC_NAMES if name != "timing_model"]
     rows.append(("inferences", len(result.outputs)))
     width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {'-' if value is None else f'{value:,}':>12}" for name, value in rows)
+    lines = [f"{name:<{width}}  {'-' if value is None else f'{value:,}':>12}" for name, value in rows]
+    model = metrics["timing_model"]
+    if model:
+        estimate = "" if model == EXACT_TIMING else " (an estimate, not a measurement)"
+        lines.append(f"timing model: {model}{estimate}")
+    return "\n".join(lines)
 
 
 def _run(args: argparse.Namespace) -> int:
     get_arch(args.arch)  # unknown arch: clear error before touching the file
     if args.limit is not None and args.limit <= 0:
         raise EmulationError("--limit must be a positive number of instructions")
-    result = run_elf(args.elf, args.arch, instruction_limit=args.limit, check_arch=not args.no_arch_check)
+    result = run_elf(args.elf, args.arch, instruction_limit=args.limit, check_arch=not args.no_arch_check,
+                     timing=not args.no_timing)
     if not args.quiet and result.console:
         sys.stdout.write(result.console if result.console.endswith("\n") else result.console + "\n")
     print(f"{result.arch}: {Path(result.elf).name} ({result.engine})")

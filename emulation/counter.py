@@ -2,7 +2,10 @@
 
 `blockcount.c` is compiled with the host C compiler on first use into a cache
 directory keyed by the source hash, then its callback is registered with
-Unicorn's C API through ctypes.
+Unicorn's C API through ctypes. With a timing model (emulation.timing) it also
+sums estimated cycles: a Python `weigh` callback prices each distinct block once,
+the native hook adds that price and the cost of the previous block's conditional
+exit on every entry.
 """
 from __future__ import annotations
 
@@ -12,8 +15,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from unicorn import Uc
 from unicorn.unicorn_const import UC_HOOK_BLOCK
@@ -26,6 +31,39 @@ SOURCE = Path(__file__).with_name("blockcount.c")
 # How blockcount.c decodes instruction lengths (its TM_ISA_* values).
 ISA_THUMB = 0
 ISA_RISCV = 1
+
+
+class Weight(ctypes.Structure):
+    """Mirror of `tm_weight` in blockcount.c."""
+
+    _fields_ = [
+        ("cycles", ctypes.c_uint32),
+        ("penalty", ctypes.c_uint16),
+        ("flags", ctypes.c_uint8),
+        ("pad", ctypes.c_uint8),
+    ]
+
+
+EXIT_CONDITIONAL = 1  # Weight.flags: the block ends in a conditional branch
+
+
+class Slot(ctypes.Structure):
+    """Mirror of `tm_slot` in blockcount.c."""
+
+    _fields_ = [
+        ("key", ctypes.c_uint64),
+        ("hits", ctypes.c_uint64),
+        ("count", ctypes.c_uint32),
+        ("cycles", ctypes.c_uint32),
+        ("penalty", ctypes.c_uint16),
+        ("flags", ctypes.c_uint8),
+        ("pad", ctypes.c_uint8),
+        ("taken", ctypes.c_uint32),
+    ]
+
+
+WEIGH_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint8), ctypes.c_uint32,
+                            ctypes.POINTER(Weight))
 
 
 class CounterState(ctypes.Structure):
@@ -44,6 +82,14 @@ class CounterState(ctypes.Structure):
         ("slots", ctypes.c_void_p),
         ("mask", ctypes.c_uint64),
         ("used", ctypes.c_uint64),
+        ("weigh", ctypes.c_void_p),
+        ("cycles", ctypes.c_uint64),
+        ("prev_end", ctypes.c_uint64),
+        ("prev", ctypes.c_uint64),
+        ("taken", ctypes.c_uint64),
+        ("mispredicted", ctypes.c_uint64),
+        ("predictor", ctypes.c_uint32),
+        ("weigh_errors", ctypes.c_uint32),
     ]
 
 
@@ -89,22 +135,51 @@ def library_path() -> Path:
 @lru_cache(maxsize=1)
 def _library() -> ctypes.CDLL:
     lib = ctypes.CDLL(str(library_path()))
-    lib.tm_counter_sizeof.restype = ctypes.c_uint32
-    if lib.tm_counter_sizeof() != ctypes.sizeof(CounterState):
-        raise EmulationError("native block counter layout does not match its Python mirror")
+    for name, mirror in (("tm_counter_sizeof", CounterState), ("tm_slot_sizeof", Slot),
+                         ("tm_weight_sizeof", Weight)):
+        getattr(lib, name).restype = ctypes.c_uint32
+        if getattr(lib, name)() != ctypes.sizeof(mirror):
+            raise EmulationError("native block counter layout does not match its Python mirror")
     lib.tm_counter_release.argtypes = [ctypes.POINTER(CounterState)]
     lib.tm_counter_release.restype = None
+    lib.tm_counter_blocks.argtypes = [ctypes.POINTER(CounterState), ctypes.POINTER(Slot), ctypes.c_uint64]
+    lib.tm_counter_blocks.restype = ctypes.c_uint64
     return lib
+
+
+# weigh(address, code) -> (cycles, penalty, conditional exit): the static price of one block.
+Weigher = Callable[[int, bytes], tuple[int, int, bool]]
+
+
+@dataclass(frozen=True)
+class BlockStats:
+    """One translated block as the counter saw it."""
+
+    address: int
+    size: int
+    hits: int  # times entered
+    instructions: int
+    cycles: int  # static cycles per entry (0 without a timing model)
+    penalty: int  # extra cycles of its conditional exit when taken (or mispredicted)
+    conditional: bool  # it ends in a conditional branch
+    taken: int  # times that exit was taken
 
 
 class BlockCounter:
     """Counts executed instructions (Thumb or RISC-V) on one Uc; stops it past `limit`."""
 
-    def __init__(self, uc: Uc, limit: int, isa: int = ISA_THUMB):
+    def __init__(self, uc: Uc, limit: int, isa: int = ISA_THUMB, weigh: Weigher | None = None,
+                 predictor: bool = False):
         lib = _library()
         self.state = CounterState()
         self.state.limit = limit
         self.state.isa = isa
+        self.weigh_error: BaseException | None = None  # the first exception the weigh callback raised
+        self._weigh = None
+        if weigh is not None:
+            self._weigh = WEIGH_FN(self._weigh_callback(weigh))  # kept alive as long as the counter
+            self.state.weigh = ctypes.cast(self._weigh, ctypes.c_void_p).value
+            self.state.predictor = int(predictor)
         self.state.mem_read = ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p).value
         self.state.emu_stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
         self._lib = lib
@@ -118,9 +193,39 @@ class BlockCounter:
             raise EmulationError(f"uc_hook_add for the block counter failed (error {status})")
         self.handle = handle.value
 
+    def _weigh_callback(self, weigh: Weigher) -> Callable[..., int]:
+        """Adapts `weigh` to blockcount.c's tm_weigh_fn. An exception must not unwind through Unicorn:
+        it is kept in weigh_error (the block is charged one cycle per instruction) for the caller."""
+        def callback(address: int, code, size: int, out) -> int:
+            try:
+                cycles, penalty, conditional = weigh(address, ctypes.string_at(code, size))
+                weight = out.contents
+                weight.cycles = min(int(cycles), 0xFFFFFFFF)
+                weight.penalty = min(int(penalty), 0xFFFF)
+                weight.flags = EXIT_CONDITIONAL if conditional else 0
+                return 0
+            except Exception as exc:
+                if self.weigh_error is None:
+                    self.weigh_error = exc
+                return 1
+        return callback
+
     @property
     def total(self) -> int:
         return self.state.total
+
+    @property
+    def cycles(self) -> int | None:
+        """Estimated cycles so far; None without a timing model."""
+        return self.state.cycles if self._weigh is not None else None
+
+    def blocks(self) -> list[BlockStats]:
+        """Every distinct block seen so far, with its entry count and price."""
+        n = self._lib.tm_counter_blocks(ctypes.byref(self.state), None, 0)
+        slots = (Slot * max(n, 1))()
+        n = self._lib.tm_counter_blocks(ctypes.byref(self.state), slots, n)
+        return [BlockStats(s.key & 0xFFFFFFFF, s.key >> 32, s.hits, s.count, s.cycles, s.penalty,
+                           bool(s.flags & EXIT_CONDITIONAL), s.taken) for s in slots[:n]]
 
     @property
     def stopped(self) -> bool:

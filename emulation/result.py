@@ -7,8 +7,10 @@ from typing import Sequence
 
 import numpy as np
 
-METRIC_NAMES = ("instructions", "instructions_min", "instructions_max", "cycles",
+METRIC_NAMES = ("instructions", "instructions_min", "instructions_max", "cycles", "cycles_est", "timing_model",
                 "flash_bytes", "ram_bytes", "stack_bytes")
+
+EXACT_TIMING = "exact (engine)"  # timing_model where the engine counts cycles itself
 
 _OUTPUT_LINE = re.compile(r"^O:([0-9a-f]*)$")
 
@@ -37,6 +39,12 @@ class RunResult:
     cycle_overhead: int | None = None  # cycles of the calibration pair
     total_cycles: int | None = None
     engine: str = ""  # what ran it, e.g. "unicorn 2.1.4", "avr8js 0.21.1"
+    # Estimated clock cycles from a per-core timing model (Unicorn), or the exact ones again where the
+    # engine counts them; `timing_model` names which ("" when there is none).
+    cycles_est_per_inference: list[int] = field(default_factory=list)  # marker overhead subtracted
+    cycles_est_overhead: int | None = None  # estimated cycles of the calibration pair
+    total_cycles_est: int | None = None
+    timing_model: str = ""
 
     @property
     def instructions(self) -> int | None:
@@ -56,7 +64,14 @@ class RunResult:
         """Clock cycles per inference (mean, rounded), None where the engine does not count them."""
         return _mean(self.cycles_per_inference)
 
-    def metrics(self) -> dict[str, int | None]:
+    @property
+    def cycles_est(self) -> int | None:
+        """Estimated clock cycles per inference (mean, rounded) under `timing_model`; on the engines that
+        count cycles exactly (avr8js, rp2040js) the same as `cycles`. None without a timing model."""
+        return _mean(self.cycles_est_per_inference)
+
+    def metrics(self) -> dict[str, int | str | None]:
+        """The metrics under their shared names; `timing_model` is the one string among them."""
         return {name: getattr(self, name) for name in METRIC_NAMES}
 
     def outputs_array(self, dtype: str | np.dtype) -> np.ndarray:
@@ -80,22 +95,32 @@ class MarkerPair:
     instructions: int
     input: bytes
     output: bytes
-    cycles: int | None = None
+    cycles: int | None = None  # exact (the engine's count)
+    cycles_est: int | None = None  # from a timing model
+
+
+def _net(values: list[int | None], overhead: int | None) -> list[int]:
+    """Per-pair values less the calibration pair's; empty unless every pair has one."""
+    if not values or any(v is None for v in values):
+        return []
+    return [v - (overhead or 0) for v in values]  # type: ignore[operator]
 
 
 def build_result(*, elf: str, arch: str, pairs: Sequence[MarkerPair], console: str, total_instructions: int,
                  sizes: dict[str, int], stack_bytes: int | None, total_cycles: int | None = None,
-                 engine: str = "") -> RunResult:
+                 engine: str = "", total_cycles_est: int | None = None, timing_model: str = "") -> RunResult:
     """A RunResult from the marker pairs of a run; the first pair, if it is the harness's
-    calibration pair (no input, no output), is subtracted from the others."""
-    overhead, cycle_overhead = 0, None
+    calibration pair (no input, no output), is subtracted from the others. Where the engine
+    counts cycles exactly and no timing model estimated them, cycles_est repeats them."""
+    overhead, cycle_overhead, est_overhead = 0, None, None
     pairs = list(pairs)
     if pairs and not pairs[0].input and not pairs[0].output:
-        overhead, cycle_overhead = pairs[0].instructions, pairs[0].cycles
+        overhead, cycle_overhead, est_overhead = pairs[0].instructions, pairs[0].cycles, pairs[0].cycles_est
         pairs = pairs[1:]
-    cycles: list[int] = []
-    if pairs and all(p.cycles is not None for p in pairs):
-        cycles = [p.cycles - (cycle_overhead or 0) for p in pairs]  # type: ignore[operator]
+    cycles = _net([p.cycles for p in pairs], cycle_overhead)
+    cycles_est = _net([p.cycles_est for p in pairs], est_overhead)
+    if not timing_model and total_cycles_est is None and total_cycles is not None:
+        cycles_est, est_overhead, total_cycles_est, timing_model = cycles, cycle_overhead, total_cycles, EXACT_TIMING
     return RunResult(
         elf=elf, arch=arch,
         outputs=[p.output for p in pairs], inputs=[p.input for p in pairs], console=console,
@@ -104,6 +129,8 @@ def build_result(*, elf: str, arch: str, pairs: Sequence[MarkerPair], console: s
         flash_bytes=sizes["flash_bytes"], ram_bytes=sizes["ram_bytes"], stack_bytes=stack_bytes,
         sections={k: sizes[k] for k in ("text", "rodata", "data", "bss", "vectors")},
         cycles_per_inference=cycles, cycle_overhead=cycle_overhead, total_cycles=total_cycles, engine=engine,
+        cycles_est_per_inference=cycles_est, cycles_est_overhead=est_overhead, total_cycles_est=total_cycles_est,
+        timing_model=timing_model,
     )
 
 

@@ -94,6 +94,7 @@ class RiscvRun(UnicornRun):
                                    "and exit (93)", pc=pc))
 
 
-def run_riscv(path: str | Path, spec: Arch, instruction_limit: int, check_arch: bool = True) -> RunResult:
+def run_riscv(path: str | Path, spec: Arch, instruction_limit: int, check_arch: bool = True,
+              timing: bool = True) -> RunResult:
     """Backend "unicorn-riscv": run firmware `path` on an RV32 core in Unicorn and measure it."""
-    return run_unicorn(RiscvRun, path, spec, instruction_limit, check_arch)
+    return run_unicorn(RiscvRun, path, spec, instruction_limit, check_arch, timing)

@@ -1,8 +1,9 @@
 """Runs a firmware ELF on Unicorn and measures it.
 
-Instructions are counted exactly by a native block hook (counter.py). Two
+Instructions are counted exactly by a native block hook (counter.py); with the
+arch's timing model (emulation.timing) the same hook sums estimated cycles. Two
 range-limited code hooks sit on the harness markers tm_mark_begin/tm_mark_end;
-the difference of the running total between them, minus that of the first
+the difference of the running totals between them, minus that of the first
 (calibration) pair, is the count of one inference.
 
 UnicornRun holds what every core shares (memory, counter, markers, memory
@@ -27,7 +28,7 @@ from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_AR
 from .arch import Arch
 from .counter import ISA_THUMB, BlockCounter
 from .elf import ElfImage, load_elf
-from .errors import FaultInfo, GuestFault
+from .errors import EmulationError, FaultInfo, GuestFault
 from .memory import PROTECT_PAGE, ControlSpace, Layout, map_memory, stack_peak
 from .result import MarkerPair, RunResult, build_result, exit_message
 from .semihosting import ADP_STOPPED_APPLICATION_EXIT, Semihost, SemihostingError
@@ -59,8 +60,8 @@ _MEM_ERRORS = {UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPE
 class _Markers:
     begin: int | None
     end: int | None
-    pending: tuple[int, bytes] | None = None  # (total at begin, input bytes)
-    pairs: list[tuple[int, bytes, bytes]] = field(default_factory=list)  # (count, input, output)
+    pending: tuple[int, int | None, bytes] | None = None  # (instructions, cycles at begin, input bytes)
+    pairs: list[MarkerPair] = field(default_factory=list)
 
 
 class UnicornRun:
@@ -81,7 +82,7 @@ class UnicornRun:
     SENTINEL: int  # emu_start's end address: never reached
     EXIT_CALL = "exit call"  # what the guest's exit is called in messages
 
-    def __init__(self, image: ElfImage, arch: Arch, instruction_limit: int):
+    def __init__(self, image: ElfImage, arch: Arch, instruction_limit: int, timing: bool = True):
         self.image, self.arch = image, arch
         self.layout = Layout.from_elf(image, self.PROTECT_PAGE)
         self.host = Semihost()  # console and exit state
@@ -90,7 +91,15 @@ class UnicornRun:
         self.uc = Uc(self.UC_ARCH, self.UC_MODE)
         self.uc.ctl_set_cpu_model(arch.unicorn_model)  # must be the first call on the Uc
         map_memory(self.uc, image, self.layout, self.control_space())
-        self.counter = BlockCounter(self.uc, instruction_limit, self.COUNTER_ISA)
+        self.timing = None
+        weigh = None
+        if timing and arch.timing:
+            from .timing import get_core, weigher
+
+            self.timing = get_core(arch.timing)
+            weigh = weigher(self.timing)
+        self.counter = BlockCounter(self.uc, instruction_limit, self.COUNTER_ISA, weigh,
+                                    predictor=self.timing is not None and self.timing.branches == "predicted")
         self.markers = _Markers(_addr(image.symbol("tm_mark_begin")), _addr(image.symbol("tm_mark_end")))
         self._install_hooks()
 
@@ -140,16 +149,17 @@ class UnicornRun:
             self.on_first_marker()
         data = self._read_arg_buffer()
         if data is not None:
-            self.markers.pending = (self.counter.total, data)
+            self.markers.pending = (self.counter.total, self.counter.cycles, data)
 
     def _on_end(self, uc: Uc, address: int, size: int, _ud: object) -> None:
-        total = self.counter.total
+        total, cycles = self.counter.total, self.counter.cycles
         data = self._read_arg_buffer()
         if data is None or self.markers.pending is None:
             return
-        start, inputs = self.markers.pending
+        start, start_cycles, inputs = self.markers.pending
         self.markers.pending = None
-        self.markers.pairs.append((total - start, inputs, data))
+        estimate = None if cycles is None or start_cycles is None else cycles - start_cycles
+        self.markers.pairs.append(MarkerPair(total - start, inputs, data, cycles_est=estimate))
 
     def _read_arg_buffer(self) -> bytes | None:
         """The (pointer, length) buffer of a marker call, from the argument registers."""
@@ -248,10 +258,10 @@ class ArmRun(UnicornRun):
     SENTINEL = _SENTINEL
     EXIT_CALL = "a semihosting SYS_EXIT"
 
-    def __init__(self, image: ElfImage, arch: Arch, instruction_limit: int):
+    def __init__(self, image: ElfImage, arch: Arch, instruction_limit: int, timing: bool = True):
         self.scs = ControlSpace()
         self.fpu_checked = False
-        super().__init__(image, arch, instruction_limit)
+        super().__init__(image, arch, instruction_limit, timing)
 
     @property
     def semihost(self) -> Semihost:
@@ -364,26 +374,31 @@ def unicorn_version() -> str:
 
 
 def run_unicorn(run_class: type[UnicornRun], path: str | Path, spec: Arch, instruction_limit: int,
-                check_arch: bool = True) -> RunResult:
-    """Run firmware `path` on Unicorn with `run_class` (ArmRun, RiscvRun) and measure it."""
+                check_arch: bool = True, timing: bool = True) -> RunResult:
+    """Run firmware `path` on Unicorn with `run_class` (ArmRun, RiscvRun) and measure it; with `timing`,
+    estimate cycles with the arch's timing model as well."""
     image = load_elf(path)
     if check_arch:
         check_compatible(image, spec)
     elif image.machine != spec.elf_machine:  # not even worth a try
         raise GuestFault(FaultInfo("arch_mismatch", f"{image.path.name} cannot run on {spec.name}: "
                                    f"{image.incompatibility(spec)}"))
-    run = run_class(image, spec, instruction_limit)
+    run = run_class(image, spec, instruction_limit, timing)
     try:
         run.run()
         stack_bytes = stack_peak(run.uc, run.layout)
     finally:
         run.close()
-    pairs = [MarkerPair(count, data_in, data_out) for count, data_in, data_out in run.markers.pairs]
-    return build_result(elf=str(image.path), arch=spec.name, pairs=pairs, console=run.host.text(),
+    if run.counter.weigh_error is not None:
+        error = run.counter.weigh_error
+        raise EmulationError(f"the {spec.timing} timing model failed on a block: {type(error).__name__}: {error}")
+    return build_result(elf=str(image.path), arch=spec.name, pairs=run.markers.pairs, console=run.host.text(),
                         total_instructions=run.counter.total, sizes=image.sizes(), stack_bytes=stack_bytes,
-                        engine=unicorn_version())
+                        engine=unicorn_version(), total_cycles_est=run.counter.cycles,
+                        timing_model=run.timing.label if run.timing else "")
 
 
-def run_arm(path: str | Path, spec: Arch, instruction_limit: int, check_arch: bool = True) -> RunResult:
+def run_arm(path: str | Path, spec: Arch, instruction_limit: int, check_arch: bool = True,
+            timing: bool = True) -> RunResult:
     """Backend "unicorn-arm": a Cortex-M core on Unicorn."""
-    return run_unicorn(ArmRun, path, spec, instruction_limit, check_arch)
+    return run_unicorn(ArmRun, path, spec, instruction_limit, check_arch, timing)

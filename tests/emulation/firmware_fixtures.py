@@ -35,12 +35,14 @@ def float_inputs() -> np.ndarray:
 
 COUNT_INPUTS = np.array([[1], [2], [5], [20], [100]], dtype=np.int8)  # loop iterations
 FAULT_INPUTS = np.array([[5], [7]], dtype=np.int8)
+TIMING_INPUTS = np.array([[3], [7], [100]], dtype=np.int8)  # divisors of the timing kernels
 
 MODELS: dict[str, tuple[Path, Callable[[], np.ndarray]]] = {
     "int8": (FIXTURES / "int8_model", int8_inputs),
     "float": (FIXTURES / "float_model", float_inputs),
     "count": (FIXTURES / "count_model", lambda: COUNT_INPUTS),
     "faults": (FIXTURES / "faults", lambda: FAULT_INPUTS),
+    "timing": (FIXTURES / "timing_model", lambda: TIMING_INPUTS),
 }
 
 

@@ -24,9 +24,20 @@ def test_run_prints_console_and_metrics(firmware, host_outputs, tmp_path):
     for metric in ("instructions", "instructions_min", "instructions_max", "cycles", "flash_bytes", "ram_bytes",
                    "stack_bytes"):
         assert any(line.startswith(metric + " ") for line in lines), metric
+    assert int(next(line for line in lines if line.startswith("cycles (est.) ")).split()[-1].replace(",", "")) > 0
+    assert any(line.startswith("timing model: cortex-m4: ") and "estimate" in line for line in lines)
     data = json.loads(out.read_text())
     assert [bytes.fromhex(o) for o in data["outputs"]] == host_outputs("int8")
     assert data["metrics"]["instructions"] == data["instructions_per_inference"][0]
+    assert data["metrics"]["cycles_est"] > data["metrics"]["instructions"]
+    assert data["metrics"]["timing_model"] == data["timing_model"] and data["timing_model"].startswith("cortex-m4")
+
+
+def test_run_without_timing(firmware):
+    proc = _cli("run", str(firmware.elf("int8", "cortex-m4")), "--arch", "cortex-m4", "--no-timing", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert next(line for line in proc.stdout.splitlines() if line.startswith("cycles (est.)")).endswith(" -")
+    assert "timing model" not in proc.stdout
 
 
 def _assert_clean_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
@@ -87,6 +98,8 @@ def test_run_other_cores(firmware, host_outputs, tmp_path, arch, cycles):
     assert (_metric(proc.stdout, "cycles") != "-") == cycles
     data = json.loads(out.read_text())
     assert (data["metrics"]["cycles"] is not None) == cycles
+    assert data["metrics"]["cycles_est"] > 0  # exact where the engine counts cycles, else estimated
+    assert ("timing model: exact (engine)" in proc.stdout) == cycles
     assert data["arch"] == arch and data["engine"]
 
 

@@ -14,7 +14,7 @@ from tests.toolkit.modelfactory import ModelSpec
 from toolkit.emulate import emulate
 from toolkit.errors import ToolkitError, ValidationFailed
 
-ARCHS = ["cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33"]
+ARCHS = ["cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "rv32imc", "atmega328p", "rp2040"]
 MULTI = ModelSpec((4, 32, 8, 3))
 
 

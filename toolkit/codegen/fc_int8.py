@@ -144,10 +144,10 @@ def portable_requant(plan: Int8Plan, acc: str, channel: str | None = None) -> li
     mult, shift = channel
     if np.any(plan.left > 0):
         head = [f"const int32_t s = {shift}, l = s > 0 ? s : 0, r = s > 0 ? 0 : -s;",
-                f"const int32_t h = (int32_t)(((int64_t)(int32_t)((uint32_t){acc} << l) * {mult} + (1 << 30)) >> 31);"]
+                f"const int32_t h = (int32_t)(((int64_t)(int32_t)((uint32_t){acc} << l) * {mult} + ((int64_t)1 << 30)) >> 31);"]
     else:
         head = [f"const int32_t r = -{shift};",
-                f"const int32_t h = (int32_t)(((int64_t){acc} * {mult} + (1 << 30)) >> 31);"]
+                f"const int32_t h = (int32_t)(((int64_t){acc} * {mult} + ((int64_t)1 << 30)) >> 31);"]
     fix = ""
     if plan.sign_fix:
         fix = f" + ({acc} >> 31)" if np.all(plan.right > 0) else f" + (r > 0 ? ({acc} >> 31) : 0)"

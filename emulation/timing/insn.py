@@ -1,0 +1,40 @@
+"""What the classifiers return, and the capstone disassemblers they share."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..errors import ToolMissing
+
+
+@dataclass(frozen=True)
+class Insn:
+    address: int
+    size: int
+    name: str  # capstone's instruction name, e.g. "ldr", "smlad", "c.lw"
+    kind: str  # timing class: a key of CoreTiming.costs
+    nregs: int = 0  # 32-bit words a multiple load/store moves (LDM, PUSH, VPOP, ...)
+    links: int = 0  # how many of those are LR or PC
+    conditional: bool = False  # executes under a condition (B<cc>, CBZ, inside an IT block; RISC-V branches)
+    transfer: bool = False  # writes the PC: a branch, call, return or jump
+    dests: tuple[str, ...] = ()  # registers it writes (the ones the pipeline rules look at)
+    addr: tuple[str, ...] = ()  # registers a load/store address is computed from
+    reads: tuple[str, ...] = ()  # registers it reads (RISC-V scoreboard)
+
+
+@lru_cache(maxsize=None)
+def disassembler(isa: str):
+    """A capstone Cs with operand details for "thumb" (M-profile) or "rv32" (RV32IMC)."""
+    try:
+        import capstone
+    except ImportError:
+        raise ToolMissing("the cycle estimate needs capstone: pip install capstone "
+                          "(or count instructions only: timing=False, --no-timing)") from None
+    if isa == "thumb":
+        md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    elif isa == "rv32":
+        md = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV32 | capstone.CS_MODE_RISCVC)
+    else:
+        raise ValueError(f"no disassembler for {isa!r}")
+    md.detail = True
+    return md
