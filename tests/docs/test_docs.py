@@ -1,0 +1,36 @@
+"""Every command in the docs runs: each ```sh block of a page, in order, in a fresh directory.
+
+A page's blocks share one directory, so later commands use what earlier ones made, as a
+reader following the page would. The repository's models are at ../shared, as beside a
+checkout.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BLOCK = re.compile(r"^```sh\n(.*?)^```", re.M | re.S)
+PAGES = [p for p in sorted((ROOT / "docs").glob("*.md")) if BLOCK.search(p.read_text())]
+
+
+def test_the_tutorial_has_commands():
+    assert ROOT / "docs" / "tutorial.md" in PAGES
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_commands_run(page, tmp_path):
+    shared = ROOT.parent / "shared"
+    if not shared.exists():
+        pytest.skip(f"{shared} not found: the docs use the reference models there")
+    (tmp_path / "shared").symlink_to(shared)
+    work = tmp_path / "work"
+    work.mkdir()
+    script = "set -euo pipefail\n" + "\n".join(BLOCK.findall(page.read_text()))
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}", TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, f"{page.name}: a command failed\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
