@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-              gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gcc-avr avr-libc binutils-avr)
+              gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gcc-avr avr-libc binutils-avr
+              chromium)  # headless Chromium renders the HTML report in the tests
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.installed

@@ -35,7 +35,9 @@ def _sections(d: RunData, img_dir: Path) -> list[Section]:
                        f"test MSE against the clean function: {fmt(m.get('test_mse', float('nan')))}.")
     out.append(Section("Summary", " ".join(summary)))
     if d.widths:
-        out.append(Section("The network", "Each dense layer has inputs x outputs weights plus one bias per output.",
+        params = [0] + [a * b + b for a, b in zip(d.widths, d.widths[1:])]
+        formula = " + ".join(map(str, params)) + f" = {sum(params)}"
+        out.append(Section("The network", f"Each dense layer has inputs x outputs weights plus one bias per output: {formula} parameters.",
                            [(figures.network(d.widths, img_dir / "network.png"), "layer sizes and parameters")]))
     if d.history:
         out.append(Section("Training", f"Adam on MSE; {len(d.history.get('loss', []))} epochs.",
