@@ -72,3 +72,19 @@ def test_profiles_matrix(wide_int8, tmp_path):
 def test_bad_input_exits_2(reference_models, tmp_path, args, message):
     r = run("budget", reference_models["int8"], *args, "--build-dir", tmp_path)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_hello_world_fits_the_uno(reference_models, tmp_path):
+    r = run("budget", reference_models["int8"], "--board", "arduino-uno", "--build-dir", tmp_path, "--json", tmp_path / "u.json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads((tmp_path / "u.json").read_text())
+    assert data["fits"] and data["arch"] == "atmega328p"
+    assert data["ram_bytes"] < 128  # the weights stay in program memory
+
+
+def test_large_model_fails_the_uno_by_its_overflow(large_float, tmp_path):
+    r = run("budget", large_float, "--board", "arduino-uno", "--build-dir", tmp_path, "--json", tmp_path / "u.json")
+    assert r.returncode == 1
+    data = json.loads((tmp_path / "u.json").read_text())
+    assert not data["fits"] and data["flash_bytes"] > 256 * 257 * 4  # at least the weights
+    assert f"over flash by at least {data['flash_bytes'] - 32256:,} B" in r.stdout
