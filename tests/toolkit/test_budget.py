@@ -48,7 +48,7 @@ def test_activations_overflow_ram_2k(wide_int8, tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["flash_bytes"] <= data["flash_limit"]  # it is the RAM that does not fit
-    assert data["ram_bytes"] + data["stack_bytes"] > 2048 and data["ram_bytes"] >= 2100
+    assert data["ram_bytes"] + data["stack_bytes"] > 2048 and data["ram_bytes"] > 2000  # the activations
     assert "over RAM by" in r.stdout and "narrow the widest layer (2100 neurons)" in r.stdout
 
 
