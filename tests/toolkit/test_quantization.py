@@ -3,7 +3,6 @@ and the generated C kernel against the numpy version."""
 
 import subprocess
 
-import numpy as np
 import pytest
 
 from toolkit import quantization as Q
