@@ -107,10 +107,20 @@ def _clamp(plan: Int8Plan, v: str, saturated: bool = True) -> list[str]:
     return lines
 
 
-def dsp_requant(plan: Int8Plan, acc: str, m: str | None = None, r: str | None = None, fused: bool = False) -> list[str]:
+def dsp_requant(plan: Int8Plan, acc: str, m: str | None = None, r: str | None = None, fused: bool = False,
+                k: str | None = None, layout: str = "r") -> list[str]:
     """`int32_t v = ...` from a pre-scaled accumulator; m/r name per-channel values.
 
-    fused: SMMLAR adds the offset in the multiply (costs a register for it)."""
+    fused: SMMLAR adds the offset in the multiply (costs a register for it).
+    layout (per channel, see requant_layouts): "r": r streamed, K computed from it;
+    "kr": `k` names the word K·2^8 + r (ADD of k ASR #8, ASR by register: only the bottom
+    byte of k counts); "k_r": `k` names K and `r` the shift (SMMLAR, ASR by register)."""
+    if layout == "kr":
+        fix = f" + ({acc} >> 31)" if plan.sign_fix else ""
+        return [f"int32_t v = tm_ssat8(tm_asr(tm_smmulr({acc}, {m}) + ({k} >> 8){fix}, {k}));", *_clamp(plan, "v")]
+    if layout == "k_r":
+        fix = f" + ({acc} >> 31)" if plan.sign_fix else ""
+        return [f"int32_t v = tm_ssat8(tm_smmlar({acc}, {m}, {k}{fix}) >> {r});", *_clamp(plan, "v")]
     m = m or int_literal(plan.mult[0])
     no_shift = r is None and int(plan.right.max()) == 0
     if no_shift:
@@ -186,14 +196,95 @@ def packed_rows(plan: Int8Plan, order: list[int]) -> np.ndarray:
     return np.where(words >= 2**31, words - 2**32, words)
 
 
-def requant_words(plan: Int8Plan) -> np.ndarray:
-    """[out, 0-2] per-channel words in each DSP row: the multiplier, and the right shift
-    when some channel shifts right (the offset K is then computed from it)."""
+def requant_words(plan: Int8Plan, layout: str = "r") -> np.ndarray:
+    """[out, 0-3] per-channel words in each DSP row (see requant_layouts): the
+    multiplier, then per layout the right shift r ("r": K is computed from it), the word
+    K·2^8 + r ("kr") or K and r ("k_r")."""
     if plan.per_tensor:
         return np.zeros((plan.out_n, 0), np.int64)
     if np.all(plan.right == 0):
         return plan.mult[:, None]
+    if layout == "kr":
+        return np.stack([plan.mult, (plan.offset << 8) + plan.right], axis=1)
+    if layout == "k_r":
+        return np.stack([plan.mult, plan.offset, plan.right], axis=1)
+    if layout == "imm":
+        return plan.mult[:, None]
     return np.stack([plan.mult, plan.right], axis=1)
+
+
+def requant_layouts(plan: Int8Plan, rows_unrolled: bool = False) -> list[str]:
+    """Layouts of the per-channel requantization constants a layer can use on the DSP path.
+
+    - "r": multiplier and shift streamed; K = 2^(r-1)·(2zp + 1) computed per row (LSL by
+      register of a constant held in a register, ASR #1 in the add).
+    - "kr": multiplier and one word K·2^8 + r (needs |K| < 2^23): K is its ASR #8, folded
+      into the add, and the shift reads the word itself (ASR by register uses its bottom
+      byte only): one instruction and one register fewer than "r", the same flash.
+    - "k_r": multiplier, K and r: SMMLAR adds K in the multiply, then ASR by register,
+      SSAT #8; one word more per row than "kr", one instruction fewer.
+    - "imm" (rows written out only): the multiplier streamed, K and r constants of each
+      row's code (ADD of an immediate, SSAT #8 with ASR #r), as for a per-tensor layer.
+    Only "" (nothing per channel) or "m" (no right shift) when the layer needs none."""
+    if plan.per_tensor:
+        return [""]
+    if np.all(plan.right == 0):
+        return ["m"]
+    out = ["r"]
+    if np.all(np.abs(plan.offset) < 2**23):
+        out.append("kr")
+    out.append("k_r")
+    if rows_unrolled:
+        out.append("imm")
+    return out
+
+
+_REQUANT_INSTRUCTIONS = {"": 3, "m": 2, "r": 5, "kr": 4, "k_r": 3, "imm": 3}
+
+
+def dsp_row_cost(plan: Int8Plan, words: int, layout: str, xr: bool, rows_unrolled: bool, u: int = 2):
+    """Estimated (instructions per inference, flash bytes) of a dense DSP layer whose
+    per-channel constants use `layout`: LDRD loads, SMLADs, requantization, store, loop;
+    code at about 3 bytes per instruction (Thumb-2 mixes 16- and 32-bit encodings)."""
+    from toolkit.codegen.sparse import Cost
+
+    n_rq = requant_words(plan, layout).shape[1]
+    stream = 1 + words + n_rq
+    loads = (stream + 1) // 2
+    row = loads + words + _REQUANT_INSTRUCTIONS[layout] + int(plan.sign_fix) + 1
+    if xr and not rows_unrolled:
+        # inputs in registers, with the stream pointer, the output pointer and the loop end:
+        # a row that keeps more than the registers left alive spills (a reload per word short)
+        live = {"": 3, "m": 3, "r": 4, "kr": 3, "k_r": 4}[layout]
+        row += max(0, words + 3 + live - 14)
+    instructions = plan.out_n * (row + (0 if rows_unrolled else 2 / u))
+    code = 3 * row * (plan.out_n if rows_unrolled else u)
+    return Cost(instructions, 4 * plan.out_n * stream + code)
+
+
+def _row_requant_imm(plan: Int8Plan, o: int, acc: str, m: str) -> list[str]:
+    """`int32_t v = ...` of row `o` with its K and r as constants of the code."""
+    r, k = int(plan.right[o]), int(plan.offset[o])
+    if r == 0:
+        return [f"int32_t v = tm_ssat8(tm_smmulr({acc}, {m}) + {plan.zero_point});", *_clamp(plan, "v")]
+    fix = f" + ({acc} >> 31)" if plan.sign_fix else ""
+    return [f"int32_t v = tm_ssat8((tm_smmulr({acc}, {m}) + {int_literal(k)}{fix}) >> {r});", *_clamp(plan, "v")]
+
+
+def choose_requant_layout(plan: Int8Plan, words: int, xr: bool, rows_unrolled: bool) -> str:
+    """The per-channel layout to emit: starting from "r", a layout is taken when its
+    estimate is no worse in instructions and in flash and better in one (as for the
+    sparse encodings); "k_r" (one word more per row) only wins where it saves code."""
+    from toolkit.codegen.sparse import Cost
+
+    options = requant_layouts(plan, rows_unrolled)
+    best = options[0]
+    cost: Cost = dsp_row_cost(plan, words, best, xr, rows_unrolled)
+    for lay in options[1:]:
+        c = dsp_row_cost(plan, words, lay, xr, rows_unrolled)
+        if c.beats(cost):
+            best, cost = lay, c
+    return best
 
 
 def channel_offset(plan: Int8Plan, r: str) -> str:
@@ -277,14 +368,20 @@ def dsp_dense(plan: Int8Plan, ctx, src: str, dst: str, fused_in: list[str] | Non
     order = natural_order(plan.in_n) if fused_in else input_order(plan.in_n)
     rows = packed_rows(plan, order)
     words = rows.shape[1]
-    rq = requant_words(plan)
     xr = words <= XR_MAX_WORDS and plan.out_n > 1
+    layout = choose_requant_layout(plan, words, xr, fuse_out is not None)
+    rq = requant_words(plan, layout)
+    # "kr"/"k_r": the per-channel words close the row (after its last SMLAD they are
+    # all that is live besides the accumulator)
+    rq_tail = layout in ("kr", "k_r", "imm")
     # With inputs in registers, r0-r12/lr run out from ~7 words on: then the multiplier
     # rides in the row when it pairs into an LDRD for free, and the offset is an
     # immediate; with registers to spare SMMLAR adds the offset.
     m_in_row = plan.per_tensor and xr and words >= 6 and (1 + words) % 2 == 1
     fused = words <= 4
     cols = [(plan.bias << (plan.left + 1))[:, None], rq, rows]
+    if rq_tail:
+        cols = [cols[0], rows, rq]
     if m_in_row:
         cols.append(plan.mult[:, None])
     stream = np.concatenate(cols, axis=1)
@@ -293,9 +390,14 @@ def dsp_dense(plan: Int8Plan, ctx, src: str, dst: str, fused_in: list[str] | Non
     ytype = "int8_t"
     head = ["acc"] + ["qm", "qr"][: rq.shape[1]]
     qm, qr = (head[1:] + [None, None])[:2]
+    qk = None
     if m_in_row:
         qm = "qm"
     tail = ["qm"] if m_in_row else []
+    if rq_tail:
+        head = ["acc"]
+        tail = ["qm"] + ([] if layout == "imm" else ["qk"]) + (["qr"] if layout == "k_r" else [])
+        qm, qk, qr = "qm", "qk", ("qr" if layout == "k_r" else None)
     lines = ["{"]
     row: list[str] = []
     if xr:
@@ -311,13 +413,23 @@ def dsp_dense(plan: Int8Plan, ctx, src: str, dst: str, fused_in: list[str] | Non
         row += [f"int32_t {', '.join(head)};"]
         row += _row_loads(head, "w")
         row += _streamed_mac(src, ctx.src_aligned, plan.in_n, words)
+        if tail:
+            row += [f"int32_t {', '.join(tail)};", *_row_loads(tail, "w")]
         note = f"dense, SMLAD, {words} input word(s) streamed"
-    row += dsp_requant(plan, "acc", qm, qr, fused=fused)
+    if layout == "imm":
+        note += ", per-channel m streamed, K and r immediates"
+    elif rq_tail:
+        row += dsp_requant(plan, "acc", qm, qr, k=qk, layout=layout)
+        note += f", per-channel {' '.join(['m', 'K<<8|r'] if layout == 'kr' else ['m', 'K', 'r'])} streamed"
+    else:
+        row += dsp_requant(plan, "acc", qm, qr, fused=fused)
     if fuse_out:
         # rows written out; each pair of outputs becomes one word (PKHBT)
         lines += [f"    const TM_ROM int32_t *w = {name};", "    int32_t v0;"]
         for o in range(plan.out_n):
             lines += ["    {", *("        " + s for s in row)]
+            if layout == "imm":
+                lines += ["        " + s for s in _row_requant_imm(plan, o, "acc", qm)]
             k = o // 2
             if o % 2 == 0:
                 lines.append("        v0 = v;" if o + 1 < plan.out_n else f"        {fuse_out}{k} = v;")
@@ -333,7 +445,8 @@ def dsp_dense(plan: Int8Plan, ctx, src: str, dst: str, fused_in: list[str] | Non
     if plan.out_n == 1:
         lines += ["    {", *("        " + s for s in row), "    }", "}"]
         return lines, note
-    u = _unroll(plan.out_n, len(row) + words)
+    # per-channel words in the row: unrolled like the per-tensor row (multiplier in the row)
+    u = _unroll(plan.out_n, (len(row) - (1 + words + len(tail) + 1) // 2 + (words + 3) // 2 if rq_tail and xr else len(row)) + words)
     body = []
     for _ in range(u):
         body += ["{", *("    " + s for s in row), "}"]

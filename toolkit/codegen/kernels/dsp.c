@@ -23,6 +23,14 @@ static inline int32_t tm_smmlar(int32_t a, int32_t b, int32_t c)
     __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
     return r;
 }
+/* a >> (s & 255), arithmetic: the shift amount is the bottom byte of s (ASR by register;
+ * in C a shift by 32 or more would be undefined). */
+static inline int32_t tm_asr(int32_t a, int32_t s)
+{
+    int32_t r;
+    __asm__("asr %0, %1, %2" : "=r"(r) : "r"(a), "r"(s));
+    return r;
+}
 /* sign-extend bytes 1 and 3 to two int16 (SXTB16 with a rotation by 8). */
 static inline int32_t tm_sxtb16_ror8(int32_t v)
 {
