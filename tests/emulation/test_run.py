@@ -6,7 +6,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from .firmware_fixtures import ALL_ARCHS, CORTEX_M, COUNT_INPUTS, float_inputs, int8_inputs
+from .firmware_fixtures import ALL_ARCHS, CORTEX_M, COUNT_INPUTS, float_inputs, int8_inputs, size_table
 
 from emulation import run_elf
 from emulation.result import parse_console
@@ -85,22 +85,12 @@ def test_counts_equal_a_hand_count(firmware, arch):
     assert result.instructions_min == min(expected) and result.instructions_max == max(expected)
 
 
-def _size_table(elf) -> dict[str, int]:
-    text = subprocess.run(["arm-none-eabi-size", "-A", str(elf)], capture_output=True, text=True,
-                          check=True).stdout
-    sizes = {}
-    for line in text.splitlines()[2:]:
-        parts = line.split()
-        if len(parts) == 3 and parts[1].isdigit():
-            sizes[parts[0]] = int(parts[1])
-    return sizes
-
 
 @pytest.mark.parametrize("arch", ["cortex-m0plus", "cortex-m4"])
 def test_sizes_agree_with_binutils(firmware, arch):
     elf = firmware.elf("int8", arch)
     result = run_elf(elf, arch)
-    sizes = _size_table(elf)
+    sizes = size_table(elf, "arm-none-eabi-size")
     flash = sum(sizes.get(s, 0) for s in (".isr_vector", ".text", ".rodata", ".ARM.exidx", ".data"))
     assert result.flash_bytes == flash
     assert result.ram_bytes == sizes.get(".data", 0) + sizes.get(".bss", 0)
