@@ -53,6 +53,14 @@ def test_errors_are_one_line(args, message, tmp_path):
     assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1 and message in r.stderr
 
 
+def test_codegen_options(reference_models, tmp_path):
+    r = run("codegen", reference_models["int8"], "-o", tmp_path / "a", "--sparse", "dense", "--no-fold", "--name", "sine")
+    assert r.returncode == 0, r.stderr
+    assert "int sine_invoke(" in (tmp_path / "a" / "sine.h").read_text()
+    r = run("codegen", reference_models["int8"], "-o", tmp_path / "b", "--sparse", "sometimes")
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
 def test_truncated_model_is_a_clean_error(reference_models, tmp_path):
     bad = tmp_path / "bad.tflite"
     bad.write_bytes(reference_models["int8"].read_bytes()[:900])

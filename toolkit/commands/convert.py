@@ -59,4 +59,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND = Command("convert", "convert a Keras model to float32 and int8 .tflite files", add_arguments, run)
+COMMAND = Command("convert", "convert a Keras model to float32, float16-weight and int8 .tflite files", add_arguments, run)
