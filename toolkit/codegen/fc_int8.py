@@ -10,7 +10,9 @@ paths are emitted under `#if TM_DSP` (see kernels/dsp.c):
   are held in registers for the whole layer; a small layer can hand its outputs to
   the next one in registers.
 - portable (host, Cortex-M0+/M3): int8 weights, the folded int32 bias, and the same
-  requantization as one 64-bit multiply-add and a shift.
+  requantization as one 64-bit multiply-add and a shift; on ARMv6-M (no 32x32->64
+  multiply) from 32-bit multiplies of pieces of the multiplier when the layer's bounds
+  allow it (narrow_split).
 
 Both need accumulator bounds that the generator checks from the weights (|acc| <=
 |bias| + 128·Σ|w|); a layer that fails them gets the general kernel (tm_requant,
@@ -19,6 +21,7 @@ gemmlowp's arithmetic step by step), as does a layer with batches.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,8 +141,135 @@ def dsp_requant(plan: Int8Plan, acc: str, m: str | None = None, r: str | None = 
     return [f"int32_t v = {expr};", *_clamp(plan, "v")]
 
 
+NARROW_GUARD = "defined(__ARM_ARCH_6M__)"  # Cortex-M0/M0+/M1: no 32x32->64 multiply instruction
+NARROW_PIECES_MAX = 4  # int32 multiplies per output the narrow requantization may take
+
+
+def _split_fits(bound, m, splits: tuple[int, ...], base: int, sign: bool) -> bool:
+    """Whether every step of the narrow requantization (see narrow_split) stays in int32
+    for |a| <= bound (scalars, or arrays of rows); `base` (the pre-shifted constant of
+    the 64-bit form, or the rounding 2^30 alone) is added at the last step, minus 2^31
+    when `sign` (a negative accumulator's s = -1)."""
+    bound, m = np.asarray(bound, np.int64), np.asarray(m, np.int64)
+    limit = 2**31 - 1
+    for e, end in zip(splits, (*splits[1:], 31)):
+        prefix = m & ((1 << end) - 1)  # t_j = floor(a · prefix / 2^e)
+        t = -(-bound * prefix // (1 << e))  # its largest magnitude (< 2^62: no int64 overflow)
+        if end == 31:
+            const = max(abs(base), abs(base - 2**31) if sign else 0) >> e
+            if const > limit:
+                return False
+            t = t + const
+        if np.any(t > limit):
+            return False
+    return True
+
+
+def narrow_split(plan: Int8Plan, with_offset: bool) -> tuple[int, ...] | None:
+    """Split points 0 = e_0 < e_1 < ... of the multipliers for the 32-bit requantization,
+    or None when no split into at most NARROW_PIECES_MAX pieces fits the bounds.
+
+    With d_j the bits [e_j, e_(j+1)) of m and a = acc·2^L (|a| <= bound·2^L), the sums
+    t_0 = a·d_0,  t_j = a·d_j + (t_(j-1) >> (e_j - e_(j-1)))  equal floor(a·(m mod 2^e_(j+1)) / 2^e_j)
+    (nested floors), so SRDHM(a, m) = (t_last + 2^(30 - e_last)) >> (31 - e_last), and with
+    the offset folded in (per tensor) v = (t_last + C) >> (31 + r - e_last) with
+    C = (2^30 + 2^31·(K + s)) >> e_last, as the 64-bit form (identity 8 of docs/codegen.md).
+    `with_offset`: the constant of the 64-bit form (per-tensor layers) instead of 2^30."""
+    bounds = plan.bound.astype(np.int64) << plan.left
+    mults = plan.mult.astype(np.int64)
+    right = int(plan.right.max())
+    sign = with_offset and bool(right) and plan.sign_fix
+    base = 2**30 + 2**31 * int(plan.offset[0]) if with_offset else 2**30
+    for pieces in range(1, NARROW_PIECES_MAX + 1):
+        best = None
+        for inner in itertools.combinations(range(1, 31), pieces - 1):
+            splits = (0, *inner)
+            if with_offset and (right > splits[-1] or int(mults[0]) >> splits[-1] == 0):
+                continue  # a shift by 32 or more; a zero top digit (the last step would differ)
+            if not _split_fits(bounds, mults, splits, base, sign):
+                continue
+            # fewest non-zero digits (a zero digit costs no multiply) when the multiplier is a constant
+            cost = len(narrow_terms(int(mults[0]), splits)) if plan.per_tensor else pieces
+            if best is None or cost < best[0]:
+                best = (cost, splits)
+        if best is not None:
+            return best[1]
+    return None
+
+
+def narrow_terms(m: int, splits: tuple[int, ...], skip_zero: bool = True) -> list[tuple[int, int, int, int]]:
+    """The pieces of multiplier `m` cut at `splits`: (shift from the previous kept piece,
+    e_j, e_(j+1), d_j); zero digits are skipped (their shifts merge into the next one)."""
+    terms, last = [], 0
+    for e, end in zip(splits, (*splits[1:], 31)):
+        d = (m >> e) & ((1 << (end - e)) - 1)
+        if d or not skip_zero:
+            terms.append((e - last, e, end, d))
+            last = e
+    return terms
+
+
+def _narrow_steps(a: str, m: str | int, splits: tuple[int, ...]) -> tuple[list[str], str, int]:
+    """Statements computing t_last (see narrow_split) into `t`, `t`'s name (or a product
+    expression when one piece remains) and e_last. `m`: a constant (zero digits skipped)
+    or a C expression (digits extracted at run time)."""
+    if isinstance(m, int):
+        terms = [(shift, e, int_literal(d)) for shift, e, _, d in narrow_terms(m, splits)]
+    else:
+        terms = []
+        for shift, e, end, _ in narrow_terms(0, splits, skip_zero=False):
+            digit = f"({m} >> {e})" if e else m
+            if end < 31:
+                digit = f"({digit} & {(1 << (end - e)) - 1})"
+            terms.append((shift, e, digit))
+    if not terms:
+        return [], "0", 0
+    if len(terms) == 1:
+        return [], f"{a} * {terms[0][2]}", terms[0][1]
+    lines = [f"int32_t t = {a} * {terms[0][2]};"]
+    lines += [f"t = {a} * {digit} + (t >> {shift});" for shift, _, digit in terms[1:]]
+    return lines, "t", terms[-1][1]
+
+
 def portable_requant(plan: Int8Plan, acc: str, channel: str | None = None) -> list[str]:
-    """`int32_t v = ...` from the folded (not pre-scaled) accumulator."""
+    """`int32_t v = ...` from the folded (not pre-scaled) accumulator.
+
+    On cores without a 32x32->64 multiply instruction (NARROW_GUARD) the product is
+    computed from 32-bit multiplies when the layer's bounds allow it (narrow_split)."""
+    wide = _portable_requant_wide(plan, acc, channel)
+    splits = narrow_split(plan, channel is None)
+    if splits is None:
+        return wide
+    return [f"#if {NARROW_GUARD}", *_portable_requant_narrow(plan, acc, channel, splits), "#else", *wide, "#endif"]
+
+
+def _portable_requant_narrow(plan: Int8Plan, acc: str, channel, splits: tuple[int, ...]) -> list[str]:
+    if channel is None:
+        m, left, right = int(plan.mult[0]), int(plan.left[0]), int(plan.right[0])
+        a = f"(int32_t)((uint32_t){acc} << {left})" if left else acc
+        lines, t, e = _narrow_steps(f"({a})" if left else a, m, splits)
+        base = 2**30 + 2**31 * int(plan.offset[0])
+        c = int_literal(base >> e)
+        if right and plan.sign_fix:
+            c = f"({acc} < 0 ? {int_literal((base - 2**31) >> e)} : {c})"
+        add = f" - {int_literal(-(base >> e))}" if base < 0 and c[0] != "(" else f" + {c}"
+        return [*lines, f"int32_t v = ({t}{add}) >> {31 + right - e};", *_clamp(plan, "v", False)]
+    mult, shift = channel
+    if np.any(plan.left > 0):
+        head = [f"const int32_t s = {shift}, l = s > 0 ? s : 0, r = s > 0 ? 0 : -s;",
+                f"const int32_t a = (int32_t)((uint32_t){acc} << l), m = {mult};"]
+    else:
+        head = [f"const int32_t r = -{shift}, a = {acc}, m = {mult};"]
+    lines, t, e = _narrow_steps("a", "m", splits)
+    head += [*lines, f"const int32_t h = ({t} + {int_literal(2**(30 - e))}) >> {31 - e};"]
+    fix = ""
+    if plan.sign_fix:
+        fix = f" + ({acc} >> 31)" if np.all(plan.right > 0) else f" + (r > 0 ? ({acc} >> 31) : 0)"
+    return [*head, f"int32_t v = (h + {channel_offset(plan, 'r')}{fix}) >> r;", *_clamp(plan, "v", False)]
+
+
+def _portable_requant_wide(plan: Int8Plan, acc: str, channel: str | None = None) -> list[str]:
+    """The 64-bit form: one 64-bit multiply-add and a shift (identity 7)."""
     if channel is None:
         m, left, right = int(plan.mult[0]), int(plan.left[0]), int(plan.right[0])
         scaled = f"(int32_t)((uint32_t){acc} << {left})" if left else acc

@@ -263,3 +263,181 @@ def test_per_channel_layouts_exact_on_m4(model_factory, tmp_path, monkeypatch, s
 
     monkeypatch.setattr(F, "choose_requant_layout", force)
     emulated(model_factory(spec), "cortex-m4", tmp_path / "m4", monkeypatch, n=200)
+
+
+# -- the portable requantization from 32-bit multiplies (ARMv6-M) -------------------------------
+
+NARROW_EMULATED = ["cortex-m0plus", "rp2040"]
+INT32 = (-(2**31), 2**31 - 1)
+
+
+def _in_int32(x: np.ndarray) -> np.ndarray:
+    assert x.min(initial=0) >= INT32[0] and x.max(initial=0) <= INT32[1], "an int32 step overflows"
+    return x
+
+
+def narrow_requantize(acc, mult: int, shift: int, zp: int, lo: int, hi: int, splits, sign_fix: bool,
+                      folded: bool) -> np.ndarray:
+    """The C of F._portable_requant_narrow in numpy, every intermediate checked to fit int32.
+
+    folded: the per-tensor form (offset and sign term in the last constant), else the
+    per-channel one (h, then (h + K + s) >> r, digits extracted at run time)."""
+    acc = np.asarray(acc, np.int64)
+    left, right = max(shift, 0), max(-shift, 0)
+    a = _in_int32(acc << left)
+    terms = F.narrow_terms(mult, splits, skip_zero=folded)
+    t = np.zeros_like(a)
+    for k, (step, _, _, d) in enumerate(terms):
+        t = _in_int32(_in_int32(a * d) + (t >> step if k else 0))
+    e = terms[-1][1] if terms else 0
+    k_off = Q.requant_offset(shift, zp)
+    s = (acc >> 63) if (right and sign_fix) else np.zeros_like(acc)
+    if folded:
+        base = 2**30 + 2**31 * k_off
+        c = np.where(s < 0, (base - 2**31) >> e, base >> e)
+        v = _in_int32(t + c) >> (31 + right - e)
+    else:
+        h = _in_int32(t + 2 ** (30 - e)) >> (31 - e)
+        v = _in_int32(h + k_off + s) >> right
+    return np.clip(v, lo, hi)
+
+
+def _plan(mult: int, shift: int, zp: int, lo: int, hi: int, bound: int) -> F.Int8Plan:
+    plan = F.Int8Plan(np.zeros((1, 1), np.int64), np.zeros(1, np.int64), np.array([mult]), np.array([shift]),
+                      zp, lo, hi, np.array([bound]))
+    plan.left, plan.right = np.maximum(plan.shift, 0), np.maximum(-plan.shift, 0)
+    plan.offset = np.array([Q.requant_offset(shift, zp)], np.int64)
+    plan.sign_fix = lo < zp
+    return plan
+
+
+def _check_layer_exhaustively(plan: F.Int8Plan, folded: bool) -> None:
+    splits = F.narrow_split(plan, folded)
+    assert splits is not None
+    for o in range(plan.out_n):
+        b = int(plan.bound[o])
+        acc = np.arange(-b, b + 1)  # every accumulator the layer can produce, both ends included
+        m, sh = int(plan.mult[o]), int(plan.shift[o])
+        ref = Q.reference_requantize(acc, m, sh, plan.zero_point, plan.lo, plan.hi)
+        got = narrow_requantize(acc, m, sh, plan.zero_point, plan.lo, plan.hi, splits, plan.sign_fix, folded)
+        assert np.array_equal(got, ref), f"row {o}"
+
+
+def test_narrow_requantization_hello_world_exhaustive(reference_models):
+    """Every accumulator within the bounds of every row of the hello-world model."""
+    for layer in read_tflite(reference_models["int8"]).layers:
+        plan = plan_int8(layer)
+        _check_layer_exhaustively(plan, folded=True)
+        _check_layer_exhaustively(plan, folded=False)  # the per-channel form on the same rows
+
+
+def test_narrow_requantization_per_channel_exhaustive(model_factory):
+    for layer in read_tflite(model_factory(PER_CHANNEL_SPECS[1])).layers:  # sign term, r from 4 to 11
+        plan = plan_int8(layer)
+        _check_layer_exhaustively(plan, folded=plan.per_tensor)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_narrow_requantization_equals_tflm(seed):
+    """Random multipliers, shifts (left ones included), zero points and clamps, with bounds
+    up to 2^19 checked exhaustively; the largest bound the split allows is checked at its
+    edges (the int32 steps are asserted in the model, so the generator's check is tight
+    enough), and one more than the largest overflows or has no split."""
+    rng = np.random.default_rng(100 + seed)
+    for _ in range(10):
+        mult = int(rng.integers(2**30, 2**31))
+        shift = int(rng.integers(-14, 3))
+        zp = int(rng.integers(-128, 128))
+        lo, hi = (-128, 127) if rng.random() < 0.5 else sorted(rng.integers(-128, 128, 2).tolist())
+        bound = int(2 ** rng.uniform(6, 19)) >> max(shift, 0)
+        for folded in (True, False):
+            plan = _plan(mult, shift, zp, lo, hi, bound)
+            splits = F.narrow_split(plan, folded)
+            if splits is None:
+                continue
+            acc = np.arange(-bound, bound + 1)
+            ref = Q.reference_requantize(acc, mult, shift, zp, lo, hi)
+            assert np.array_equal(narrow_requantize(acc, mult, shift, zp, lo, hi, splits, plan.sign_fix, folded), ref)
+    # bounds at the limit of a split: exact at the edges
+    for _ in range(20):
+        mult, shift = int(rng.integers(2**30, 2**31)), int(rng.integers(-10, 2))
+        zp = int(rng.integers(-128, 128))
+        lo = int(rng.integers(-128, zp + 1)) if rng.random() < 0.5 else -128
+        splits = (0, *sorted(rng.choice(np.arange(1, 31), 2, replace=False).tolist()))
+        top = 0
+        for step in reversed(range(31)):  # the largest bound with which this split fits
+            if F._split_fits(top + (1 << step), mult, splits, 2**30 + 2**31 * Q.requant_offset(shift, zp),
+                             bool(shift < 0 and lo < zp)):
+                top += 1 << step
+        if top == 0 or (top << max(shift, 0) + 1) >= 2**31:
+            continue
+        b = top >> max(shift, 0)  # |acc << L| <= top
+        acc = np.concatenate([np.arange(-b, -b + 300), np.arange(-300, 300), np.arange(b - 300, b + 1)])
+        acc = acc[np.abs(acc) <= b]
+        ref = Q.reference_requantize(acc, mult, shift, zp, lo, 127)
+        for folded in (True, False):
+            assert np.array_equal(narrow_requantize(acc, mult, shift, zp, lo, 127, splits, lo < zp, folded), ref)
+
+
+def test_narrow_split_prefers_fewer_multiplies():
+    plan = _plan(2**30, -3, 0, -128, 127, 1000)  # a power of two: one non-zero digit
+    splits = F.narrow_split(plan, True)
+    assert len(F.narrow_terms(2**30, splits)) == 1
+    assert F.narrow_split(_plan(2**31 - 1, 0, 0, -128, 127, 2**27), True) is None  # |acc| near 2^27
+
+
+def test_hello_world_narrow_source(reference_models):
+    source = generate_c(read_tflite(reference_models["int8"])).source
+    assert source.count(f"#if {F.NARROW_GUARD}") == 3 and "int64_t" in source
+
+
+@pytest.mark.parametrize("arch", NARROW_EMULATED)
+def test_hello_world_narrow_emulated(reference_models, tmp_path, monkeypatch, arch):
+    """No 64-bit multiply on ARMv6-M: measured 2,590 instructions and 1,456 B on the M0+
+    (with __aeabi_lmul: 3,990 and 1,532 B)."""
+    out = emulated(reference_models["int8"], arch, tmp_path / arch, monkeypatch)
+    assert out["instructions"] <= 2650 and out["flash_bytes"] <= 1500
+    assert "__aeabi_lmul" not in Path(out["elf"]).with_suffix(".map").read_text()
+
+
+def test_cortex_m3_keeps_the_long_multiply(reference_models, tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    out = emulated(reference_models["int8"], "cortex-m3", tmp_path / "m3", monkeypatch)
+    objdump = shutil.which("arm-none-eabi-objdump")
+    if objdump is None:
+        pytest.skip("arm-none-eabi-objdump not found")
+    text = subprocess.run([objdump, "-d", out["elf"]], capture_output=True, text=True, check=True).stdout
+    assert "smull" in text and "__aeabi_lmul" not in text
+
+
+@pytest.mark.parametrize("arch", NARROW_EMULATED)
+@pytest.mark.parametrize("spec", PER_CHANNEL_SPECS, ids=lambda s: s.slug())
+def test_per_channel_narrow_emulated(model_factory, tmp_path, monkeypatch, spec, arch):
+    model = read_tflite(model_factory(spec))
+    assert all(F.narrow_split(plan_int8(layer), plan_int8(layer).per_tensor) for layer in model.layers)
+    emulated(model_factory(spec), arch, tmp_path / arch, monkeypatch, n=200)
+
+
+@pytest.fixture
+def wide_bias_model(reference_models, tmp_path) -> Path:
+    """Layer 1's first bias set to 2^27: within the fast paths' bounds, too large for a
+    requantization from 32-bit multiplies (which keeps the 64-bit one on every core)."""
+    bias = read_tflite(reference_models["int8"]).layers[1].bias.data
+    new = bias.copy()
+    new[0] = 2**27
+    return patch_tflite(reference_models["int8"], tmp_path / "wide_bias.tflite", bias, new)
+
+
+def test_narrow_fallback_plan(wide_bias_model):
+    model = read_tflite(wide_bias_model)
+    plans = [plan_int8(layer) for layer in model.layers]
+    assert all(p.fast for p in plans) and F.narrow_split(plans[1], True) is None
+    source = generate_c(model).source
+    assert source.count(f"#if {F.NARROW_GUARD}") == 2  # layers 0 and 2
+
+
+@pytest.mark.parametrize("arch", NARROW_EMULATED)
+def test_narrow_fallback_emulated(wide_bias_model, tmp_path, monkeypatch, arch):
+    emulated(wide_bias_model, arch, tmp_path / arch, monkeypatch)
