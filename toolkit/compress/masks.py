@@ -45,32 +45,27 @@ def sparsity_of(kernels: list[np.ndarray]) -> float:
     return sum(int(np.count_nonzero(k == 0)) for k in kernels) / total
 
 
-class MaskKeeper:
+def mask_keeper(masks: dict):
     """A Keras callback that re-applies fixed masks after every training batch.
 
-    The optimizer may move a pruned weight; multiplying by its mask right after each
-    update puts it back to exactly zero, so the masks hold throughout fine-tuning.
+    `masks` maps (layer, weight index) to a 0/1 array. The optimizer may move a pruned
+    weight; multiplying by its mask right after each update puts it back to exactly
+    zero, so the masks hold throughout fine-tuning.
     """
+    from toolkit.tf_env import import_keras
 
-    def __new__(cls, masks: dict):
-        from toolkit.tf_env import import_keras
+    keras = import_keras()
 
-        keras = import_keras()
+    class MaskKeeper(keras.callbacks.Callback):
+        def apply(self) -> None:
+            for (layer, index), mask in masks.items():
+                var = layer.weights[index]
+                var.assign(var.numpy() * mask)
 
-        class _Keeper(keras.callbacks.Callback):
-            def __init__(self, masks: dict):
-                super().__init__()
-                self.masks = masks  # {(layer, weight index): mask}
+        def on_train_begin(self, logs=None):
+            self.apply()
 
-            def apply(self) -> None:
-                for (layer, index), mask in self.masks.items():
-                    var = layer.weights[index]
-                    var.assign(var.numpy() * mask)
+        def on_train_batch_end(self, batch, logs=None):
+            self.apply()
 
-            def on_train_begin(self, logs=None):
-                self.apply()
-
-            def on_train_batch_end(self, batch, logs=None):
-                self.apply()
-
-        return _Keeper(masks)
+    return MaskKeeper()

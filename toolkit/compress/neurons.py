@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.compress.masks import MaskKeeper, dense_layers
+from toolkit.compress.masks import dense_layers, mask_keeper
 from toolkit.datasets import Dataset
 
 CRITERIA = ("l1", "l2", "loss")
@@ -85,7 +85,7 @@ def prune_neurons(model, data: Dataset, settings: NeuronSettings, callbacks: lis
         masks[(layers[i + 1], 0)] *= alive[:, None]  # outgoing weights
     model.compile(optimizer=keras.optimizers.Adam(settings.lr), loss="mse")
     h = model.fit(data.x["train"], data.y["train"], validation_data=(data.x["val"], data.y["val"]),
-                  epochs=settings.epochs, batch_size=settings.batch_size, verbose=0, callbacks=[MaskKeeper(masks), *callbacks])
+                  epochs=settings.epochs, batch_size=settings.batch_size, verbose=0, callbacks=[mask_keeper(masks), *callbacks])
     return {k: [float(v) for v in vals] for k, vals in h.history.items()}, kept
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.compress.masks import MaskKeeper, dense_layers, magnitude_masks
+from toolkit.compress.masks import dense_layers, mask_keeper, magnitude_masks
 from toolkit.datasets import Dataset
 
 
@@ -39,7 +39,7 @@ def prune_weights(model, data: Dataset, settings: PruneSettings, callbacks: list
     for target in targets:
         kernels = [layer.get_weights()[0] for layer in layers]
         masks = magnitude_masks(kernels, target, settings.scope)
-        keeper = MaskKeeper({(layer, 0): mask for layer, mask in zip(layers, masks)})
+        keeper = mask_keeper({(layer, 0): mask for layer, mask in zip(layers, masks)})
         h = model.fit(
             data.x["train"], data.y["train"], validation_data=(data.x["val"], data.y["val"]),
             epochs=epochs_per_step, batch_size=settings.batch_size, verbose=0, callbacks=[keeper, *callbacks],
