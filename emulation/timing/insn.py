@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 from ..errors import ToolMissing
 
@@ -38,3 +39,21 @@ def disassembler(isa: str):
         raise ValueError(f"no disassembler for {isa!r}")
     md.detail = True
     return md
+
+
+def decode_block(isa: str, code: bytes, address: int, classify_one: Callable[..., Insn],
+                 length_at: Callable[[bytes, int], int], unknown: type[Insn] = Insn) -> list[Insn]:
+    """Every instruction of a block, classified. Bytes capstone cannot decode become one
+    instruction of class "unknown", as long as the ISA's length encoding says."""
+    md = disassembler(isa)
+    out: list[Insn] = []
+    offset = 0
+    while offset < len(code):
+        for insn in md.disasm(code[offset:], address + offset):
+            out.append(classify_one(insn))
+            offset += insn.size
+        if offset < len(code):
+            size = length_at(code, offset)
+            out.append(unknown(address + offset, size, "?", "unknown"))
+            offset += size
+    return out

@@ -7,7 +7,7 @@ on read-after-write and write-after-write hazards).
 """
 from __future__ import annotations
 
-from .insn import Insn, disassembler
+from .insn import Insn, decode_block
 
 _CLASSES: dict[str, str] = {}
 for _cls, _names in {
@@ -31,18 +31,8 @@ def classify(code: bytes, address: int) -> list[Insn]:
     """The block's instructions, classified; undecodable ones are class "unknown"."""
     from capstone import riscv
 
-    md = disassembler("rv32")
-    out: list[Insn] = []
-    offset = 0
-    while offset < len(code):
-        for insn in md.disasm(code[offset:], address + offset):
-            out.append(_classify_one(insn, riscv))
-            offset += insn.size
-        if offset < len(code):
-            size = 4 if code[offset] & 3 == 3 else 2
-            out.append(Insn(address + offset, size, "?", "unknown"))
-            offset += size
-    return out
+    return decode_block("rv32", code, address, lambda insn: _classify_one(insn, riscv),
+                        lambda c, o: 4 if c[o] & 3 == 3 else 2)
 
 
 def _classify_one(insn, riscv) -> Insn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .insn import Insn, disassembler
+from .insn import Insn, decode_block
 
 # capstone's instruction names (insn_name()) -> timing class; anything not listed is "alu".
 _CLASSES: dict[str, str] = {}
@@ -70,19 +70,11 @@ def classify(code: bytes, address: int) -> list[ThumbInsn]:
     instruction per halfword-encoded length, class "unknown"."""
     from capstone import arm
 
-    md = disassembler("thumb")
-    out: list[ThumbInsn] = []
-    offset = 0
-    while offset < len(code):
-        for insn in md.disasm(code[offset:], address + offset):
-            out.append(_classify_one(insn, arm))
-            offset += insn.size
-        if offset < len(code):  # an undecodable instruction: skip it by its encoded length
-            hw = int.from_bytes(code[offset:offset + 2].ljust(2, b"\0"), "little")
-            size = 4 if (hw & 0xF800) >= 0xE800 else 2
-            out.append(ThumbInsn(address + offset, size, "?", "unknown"))
-            offset += size
-    return out
+    def length_at(c: bytes, o: int) -> int:  # 32-bit encodings start with 0b11101/11110/11111
+        hw = int.from_bytes(c[o:o + 2].ljust(2, b"\0"), "little")
+        return 4 if (hw & 0xF800) >= 0xE800 else 2
+
+    return decode_block("thumb", code, address, lambda insn: _classify_one(insn, arm), length_at, ThumbInsn)
 
 
 def _classify_one(insn, arm) -> ThumbInsn:
