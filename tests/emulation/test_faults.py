@@ -25,6 +25,17 @@ def _fault(elf, arch: str, **kwargs) -> GuestFault:
     return info.value
 
 
+def _clean_fault(elf, arch: str, kind: str, function: str) -> GuestFault:
+    """The fault of the expected kind, located in `function`, reported on one line."""
+    err = _fault(elf, arch, instruction_limit=2_000_000)
+    assert err.fault.kind == kind
+    assert err.fault.symbol == function, err
+    assert err.fault.pc is not None
+    message = str(err)
+    assert "\n" not in message and kind in message and function in message
+    return err
+
+
 def _symbol(elf, name: str, nm: str = "arm-none-eabi-nm") -> int:
     out = subprocess.run([nm, str(elf)], capture_output=True, text=True, check=True).stdout
     return next(int(line.split()[0], 16) for line in out.splitlines() if line.split()[-1] == name)
@@ -35,12 +46,8 @@ def _symbol(elf, name: str, nm: str = "arm-none-eabi-nm") -> int:
 def test_fault_kinds(firmware, case, arch):
     fault_id, kind, function = CASES[case]
     elf = firmware.elf("faults", arch, f"-DFAULT={fault_id}")
-    err = _fault(elf, arch, instruction_limit=2_000_000)
-    assert err.fault.kind == kind
-    assert err.fault.symbol == function
-    assert err.fault.pc is not None
+    err = _clean_fault(elf, arch, kind, function)
     message = str(err)
-    assert "\n" not in message and kind in message and function in message
     if case == "null_write":
         assert err.fault.address == 0 and "null pointer" in message
     if case == "unmapped_write":
@@ -106,12 +113,8 @@ OTHER_CORES = {
 def test_fault_kinds_on_other_cores(firmware, arch, case):
     fault_id, _kind, function = CASES[case]
     kind = OTHER_CORES[arch][case]
-    err = _fault(firmware.elf("faults", arch, f"-DFAULT={fault_id}"), arch, instruction_limit=2_000_000)
-    assert err.fault.kind == kind
-    assert err.fault.symbol == function, err
-    assert err.fault.pc is not None
+    err = _clean_fault(firmware.elf("faults", arch, f"-DFAULT={fault_id}"), arch, kind, function)
     message = str(err)
-    assert "\n" not in message and kind in message and function in message
     if case == "null_write":
         assert err.fault.address == 0 and "null pointer" in message
     if case == "unmapped_write":
