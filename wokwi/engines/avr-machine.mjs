@@ -6,7 +6,7 @@
 // One instruction is one avrInstruction() call; cycles are avr8js's cpu.cycles (exact
 // per the datasheet timings). Program addresses in results are byte addresses, as in
 // the ELF; avr8js's program counter counts 16-bit words.
-import { Session, UsageError, engineVersion, importEngine } from './common.mjs';
+import { Session, UsageError, W_BEGIN, W_END, W_EXIT, W_IDLE, engineVersion, importEngine } from './common.mjs';
 
 const EM_AVR = 83;
 const FLASH_BYTES = 32 * 1024;
@@ -19,13 +19,9 @@ const NS_PER_CYCLE = 1e9 / AVR_CLOCK_HZ; // 62.5
 const PAINT = 0xc5;
 const RJMP_SELF = 0xcfff; // rjmp .-2
 
-// Program-counter watch codes (per flash word); W_IDLE is a flag on top of them.
-const W_BEGIN = 1;
-const W_END = 2;
-const W_EXIT = 3;
+// Program-counter watch codes (per flash word), beyond the markers of common.mjs.
 const W_ERASED = 4;
 const W_RESET = 5;
-const W_IDLE = 0x80;
 
 // Arduino Uno pin names (as on Wokwi's wokwi-arduino-uno part) -> [port, bit].
 const UNO_PINS = new Map([
@@ -160,12 +156,8 @@ export async function createAvrMachine(elf, image, { scenario = false } = {}) {
   /** Returns true to stop the run. */
   const onWatch = (code, pc, untilCycles) => {
     const base = code & ~W_IDLE;
-    if (base === W_BEGIN) {
-      const buf = argBuffer();
-      if (buf) session.begin(count, cpu.cycles, buf);
-    } else if (base === W_END) {
-      const buf = argBuffer();
-      if (buf) session.end(count, cpu.cycles, buf);
+    if (session.marker(base, count, cpu.cycles, argBuffer)) {
+      // tm_mark_begin / tm_mark_end recorded
     } else if (base === W_EXIT) {
       if (session.exitReason === null) session.exitReason = u32(22); // tm_exit(uint32_t reason): r25..r22
       if (!scenario) return true;

@@ -50,6 +50,13 @@ function parseArgs(argv, defaultLimit) {
 }
 
 /** What the harness reports while it runs: marker pairs, console bytes, exit reason. */
+// Program-counter watch codes of the harness markers, shared by the engines (each adds
+// its own codes from 4 up); W_IDLE is a flag on top of them.
+export const W_BEGIN = 1;
+export const W_END = 2;
+export const W_EXIT = 3;
+export const W_IDLE = 0x80;
+
 export class Session {
   constructor() {
     this.pairs = []; // { instructions, cycles, input, output } per marker pair, calibration first
@@ -73,6 +80,17 @@ export class Session {
       input: Buffer.from(pending.input).toString('hex'),
       output: Buffer.from(output).toString('hex'),
     });
+  }
+
+  /**
+   * Handles tm_mark_begin / tm_mark_end: `argBuffer()` reads the (pointer, length)
+   * arguments. Returns false for any other watch code.
+   */
+  marker(base, instructions, cycles, argBuffer) {
+    if (base !== W_BEGIN && base !== W_END) return false;
+    const buf = argBuffer();
+    if (buf) (base === W_BEGIN ? this.begin : this.end).call(this, instructions, cycles, buf);
+    return true;
   }
 
   /** Records the first fault only; kind and message as the Python side names them. */

@@ -9,7 +9,7 @@
 // loads/stores and peripheral bus waits; flash reads cost no XIP cache misses).
 // Simulated time is the engine's clock, advanced by each instruction's cycles at clk_sys
 // (125 MHz unless the firmware sets up the PLL), as rp2040js's own Simulator does.
-import { Session, UsageError, engineVersion, importEngine } from './common.mjs';
+import { Session, UsageError, W_BEGIN, W_END, W_EXIT, W_IDLE, engineVersion, importEngine } from './common.mjs';
 
 const EM_ARM = 40;
 const FLASH_START = 0x10000000;
@@ -21,12 +21,8 @@ const PAINT = 0xc5c5c5c5;
 const B_SELF = 0xe7fe; // b.n .
 const DEFAULT_BAUD = 115200; // for serial input while the firmware has not set a divider
 
-// Program-counter watch codes, per flash halfword; W_IDLE is a flag on top of them.
-const W_BEGIN = 1;
-const W_END = 2;
-const W_EXIT = 3;
+// Program-counter watch codes (per flash halfword), beyond the markers of common.mjs.
 const W_HANDLER = 4;
-const W_IDLE = 0x80;
 
 const VECTOR_NAMES = { 2: 'NMI', 3: 'HardFault', 11: 'SVCall', 14: 'PendSV', 15: 'SysTick' };
 
@@ -211,12 +207,8 @@ export async function createRp2040Machine(elf, image, { scenario = false } = {})
 
   const onWatch = (code, pc, untilNanos) => {
     const base = code & ~W_IDLE;
-    if (base === W_BEGIN) {
-      const buf = argBuffer();
-      if (buf) session.begin(count, core.cycles, buf);
-    } else if (base === W_END) {
-      const buf = argBuffer();
-      if (buf) session.end(count, core.cycles, buf);
+    if (session.marker(base, count, core.cycles, argBuffer)) {
+      // tm_mark_begin / tm_mark_end recorded
     } else if (base === W_EXIT) {
       if (session.exitReason === null) session.exitReason = regs[0];
       if (!scenario) return true;
