@@ -13,7 +13,7 @@ does not import the model-side toolkit.
 """
 from .arch import ARCHS, Arch, get_arch
 from .backends import BACKENDS, Backend, backend_of, run_elf
-from .build import Firmware, build_firmware
+from .build import Firmware, build_firmware, build_program
 from .errors import BuildError, EmulationError, FaultInfo, GuestFault, ToolMissing, UnknownArch
 from .result import METRIC_NAMES, RunResult, parse_console
 from .runner import DEFAULT_INSTRUCTION_LIMIT
@@ -22,7 +22,7 @@ from .timing import CoreTiming
 from .vectors import vectors_source, write_vectors
 
 __all__ = [
-    "ARCHS", "Arch", "get_arch", "BACKENDS", "Backend", "backend_of", "Firmware", "build_firmware",
+    "ARCHS", "Arch", "get_arch", "BACKENDS", "Backend", "backend_of", "Firmware", "build_firmware", "build_program",
     "BuildError", "EmulationError", "FaultInfo", "GuestFault", "ToolMissing", "UnknownArch", "METRIC_NAMES", "RunResult",
     "parse_console", "DEFAULT_INSTRUCTION_LIMIT", "run_elf", "vectors_source", "write_vectors", "TIMING_MODELS",
     "CoreTiming",

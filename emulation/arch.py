@@ -97,6 +97,7 @@ class Arch:
     summary: str = ""  # one line for `python -m emulation archs` (ARM cores describe themselves)
     script_dirs: tuple[str, ...] = ()  # under firmware/: -L, for INCLUDE in linker scripts
     stack_size_symbol: bool = True  # the linker script takes -Wl,--defsym=__stack_size=N
+    boot_stage: str | None = None  # under firmware/: a boot stage the chip's ROM checks (RP2040 boot2; emulation.boot2)
     exact_cycles: bool = False  # the backend counts clock cycles exactly
     timing: str | None = None  # key of emulation.timing.CORES: the model behind cycles_est (Unicorn backends)
     unicorn_model: int | None = None  # Unicorn CPU model (Unicorn backends)
@@ -158,11 +159,13 @@ ARCHS: dict[str, Arch] = {
              ("avr/platform.c",), "avr8js", "EM_AVR",
              summary="AVR, Arduino Uno: 16 MHz, 32 KB flash, 2 KB SRAM, on avr8js",
              stack_size_symbol=False, exact_cycles=True),
-        # Raspberry Pi Pico: Cortex-M0+ at 133 MHz, 2 MB flash at 0x10000000, 264 KB SRAM.
-        Arch("rp2040", ARM_GCC, ("-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft"), "rp2040/rp2040.ld",
-             ("cortex-m/startup.c", "rp2040/platform.c"), "rp2040js", "EM_ARM",
+        # Raspberry Pi Pico: Cortex-M0+ at 133 MHz, 2 MB flash at 0x10000000, 264 KB SRAM. The image
+        # boots as on the chip: boot2 first in flash, then start-up that sets up clocks and UART0
+        # (TM_PLATFORM_INIT: start-up calls the platform's tm_platform_init before main).
+        Arch("rp2040", ARM_GCC, ("-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft", "-DTM_PLATFORM_INIT"),
+             "rp2040/rp2040.ld", ("cortex-m/startup.c", "rp2040/platform.c"), "rp2040js", "EM_ARM",
              summary="Raspberry Pi Pico, on rp2040js", script_dirs=("cortex-m",), exact_cycles=True,
-             isa=ISA_V6SM, runs_isas=_V6M),
+             isa=ISA_V6SM, runs_isas=_V6M, boot_stage="rp2040/boot2.S"),
     )
 }
 

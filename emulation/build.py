@@ -2,8 +2,8 @@
 
 The model is a directory with model.h and model.c (any other .c files in it
 are compiled too); the test vectors are a numpy array or a vectors.c file. The
-toolchain, flags, linker script and start-up/platform sources come from the
-arch registry (arch.py).
+toolchain, flags, linker script, start-up/platform sources and boot stage come
+from the arch registry (arch.py).
 """
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from typing import Sequence
 import numpy as np
 
 from .arch import COMMON_CFLAGS, Arch, get_arch
+from .boot2 import build_boot2
 from .errors import BuildError, ToolMissing
 from .vectors import write_vectors
 
-__all__ = ["COMMON_CFLAGS", "Firmware", "build_firmware", "compile_command", "firmware_dir"]
+__all__ = ["COMMON_CFLAGS", "Firmware", "build_firmware", "build_program", "compile_command", "firmware_dir"]
 
 
 def firmware_dir() -> Path:
@@ -39,14 +40,16 @@ class Firmware:
 
 def compile_command(arch: Arch, sources: Sequence[Path], include_dirs: Sequence[Path],
                     elf: Path, map_file: Path, extra_cflags: Sequence[str] = (),
-                    stack_size: int | None = None) -> list[str]:
+                    stack_size: int | None = None, harness: bool = True) -> list[str]:
     fw = firmware_dir()
     tc = arch.toolchain
     cmd = [tc.cc, *arch.cflags, *tc.cflags, *extra_cflags]
     cmd += [f"-I{d}" for d in include_dirs]
     cmd += [f"-I{fw / 'harness'}"]
     cmd += [str(s) for s in sources]
-    cmd += [str(fw / "harness" / "harness.c"), *(str(fw / s) for s in arch.sources)]
+    if harness:
+        cmd.append(str(fw / "harness" / "harness.c"))
+    cmd += [str(fw / s) for s in arch.sources]
     cmd += [f"-L{fw / d}" for d in arch.script_dirs]
     cmd += ["-T", str(fw / arch.linker_script), *tc.ldflags, f"-Wl,-Map={map_file}"]
     if stack_size is not None:
@@ -68,16 +71,11 @@ def build_firmware(model_dir: str | Path, vectors: np.ndarray | str | Path, arch
         Cortex-M, of 4 KB on rv32imc). On atmega328p the stack is all SRAM above
         .data and .bss and cannot be sized.
     """
-    spec = get_arch(arch)
-    tc = spec.toolchain
     model_dir = Path(model_dir)
     out_dir = Path(out_dir)
     if not (model_dir / "model.h").is_file():
         raise BuildError(f"{model_dir} has no model.h")
-    if stack_size is not None and not spec.stack_size_symbol:
-        raise BuildError(f"the stack size cannot be set on {spec.name}: the stack is the SRAM above .data and .bss")
-    if shutil.which(tc.cc) is None:
-        raise ToolMissing(f"{tc.cc} not found: {tc.install_hint}")
+    get_arch(arch)
     out_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(vectors, (str, Path)):
         vectors_c = Path(vectors)
@@ -86,10 +84,31 @@ def build_firmware(model_dir: str | Path, vectors: np.ndarray | str | Path, arch
     else:
         vectors_c = write_vectors(out_dir / "vectors.c", np.asarray(vectors))
     sources = sorted(p for p in model_dir.glob("*.c") if p.name != "vectors.c")
+    return build_program([*sources, vectors_c], arch, out_dir, name=name, include_dirs=[model_dir],
+                         extra_cflags=extra_cflags, stack_size=stack_size)
+
+
+def build_program(sources: Sequence[str | Path], arch: str, out_dir: str | Path, *, name: str = "firmware",
+                  include_dirs: Sequence[str | Path] = (), extra_cflags: Sequence[str] = (),
+                  stack_size: int | None = None, harness: bool = True) -> Firmware:
+    """Build C/assembly `sources` with the start-up, platform and boot code of `arch`
+    into `out_dir/<name>.elf`. With harness=False the sources bring their own main()
+    (the platform's console, tm_putc, is still linked)."""
+    spec = get_arch(arch)
+    tc = spec.toolchain
+    out_dir = Path(out_dir)
+    if stack_size is not None and not spec.stack_size_symbol:
+        raise BuildError(f"the stack size cannot be set on {spec.name}: the stack is the SRAM above .data and .bss")
+    if shutil.which(tc.cc) is None:
+        raise ToolMissing(f"{tc.cc} not found: {tc.install_hint}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sources = [Path(s) for s in sources]
+    if spec.boot_stage is not None:
+        sources.append(build_boot2(spec, firmware_dir(), out_dir))
     elf = out_dir / f"{name}.elf"
     map_file = out_dir / f"{name}.map"
-    cmd = compile_command(spec, [*sources, vectors_c], [model_dir], elf, map_file,
-                          extra_cflags, stack_size)
+    cmd = compile_command(spec, sources, [Path(d) for d in include_dirs], elf, map_file, extra_cflags,
+                          stack_size, harness)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     log = proc.stdout + proc.stderr
     (out_dir / f"{name}.log").write_text(" ".join(cmd) + "\n" + log)

@@ -1,14 +1,18 @@
 /*
  * Minimal Cortex-M start-up: vector table, Reset_Handler (copy .data, zero
- * .bss, enable the FPU when the build uses one, call main) and default fault
- * handlers. Same file for M0+, M3, M4, M7 and M33; the linker script is
- * cortex-m.ld.
+ * .bss, enable the FPU when the build uses one, platform set-up on chips that
+ * need it, call main) and default fault handlers. Same file for M0+, M3, M4,
+ * M7, M33 and the RP2040; the linker script is cortex-m.ld (rp2040.ld).
  */
 #include <stdint.h>
 
 extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
 extern uint32_t __stack_top;
 extern int main(void);
+#if defined(TM_PLATFORM_INIT)
+/* Clocks and console of a real chip (firmware/rp2040/platform.c). */
+extern void tm_platform_init(void);
+#endif
 
 void Reset_Handler(void);
 void Default_Handler(void);
@@ -61,6 +65,9 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void Reset_Handler
      * takes a UsageFault on a real chip (and on QEMU). */
     *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
+#if defined(TM_PLATFORM_INIT)
+    tm_platform_init();
 #endif
     main();
     for (;;) {

@@ -49,8 +49,9 @@ def test_sizes_agree_with_binutils(firmware):
     elf = firmware.elf("int8", ARCH)
     result = run_elf(elf, ARCH)
     sizes = size_table(elf, "arm-none-eabi-size")
-    assert result.flash_bytes == sum(sizes.get(s, 0) for s in (".isr_vector", ".text", ".rodata", ".ARM.exidx",
-                                                               ".data"))
+    assert sizes[".boot2"] == 256
+    assert result.flash_bytes == sum(sizes.get(s, 0) for s in (".boot2", ".isr_vector", ".text", ".rodata",
+                                                               ".ARM.exidx", ".data"))
     assert result.ram_bytes == sizes.get(".data", 0) + sizes.get(".bss", 0)
     assert result.sections["vectors"] == sizes[".tm_vectors"]
 

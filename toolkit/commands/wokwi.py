@@ -30,6 +30,11 @@ def run(args: argparse.Namespace) -> int:
             print(result.serial.rstrip())
         status = {0: "PASS", 1: "FAIL", 2: "CANNOT RUN", 42: "TIMEOUT"}.get(result.exit_code, f"exit {result.exit_code}")
         cycles = f", {result.cycles:,} cycles" if result.cycles else ""
+        hz, baud = result.details.get("clock_hz"), result.details.get("uart_baud")
+        if result.cycles and hz:
+            cycles += f" at {hz / 1e6:g} MHz"
+        if baud:
+            cycles += f", UART0 at {baud:,} baud"
         print(f"{status} ({result.runner}{cycles}){': ' + result.message if result.message else ''}")
         return result.exit_code
     if not (args.board and args.out):

@@ -21,6 +21,7 @@ from toolkit.fileio import atomic_write
 from toolkit.paths import ROOT
 from toolkit.tflite.reader import read_tflite
 from toolkit.validation import default_n_inputs, make_inputs, reference_outputs
+from toolkit.wokwi.uf2 import write_uf2
 from toolkit.wokwi.validate import check_project
 
 TEMPLATES = ROOT / "wokwi" / "templates"
@@ -80,24 +81,6 @@ def vectors_header(inputs: np.ndarray, ctype: str) -> str:
             f"#define TM_N_INPUTS {len(inputs)}u\nstatic const {ctype} tm_inputs[{flat.size}] = {{ {values} }};\n")
 
 
-def uf2_from_elf(elf: Path, out: Path) -> Path:
-    """UF2 for the RP2040: 256-byte payloads of every loadable segment."""
-    from elftools.elf.elffile import ELFFile
-
-    blocks: list[tuple[int, bytes]] = []
-    with elf.open("rb") as f:
-        for seg in ELFFile(f).iter_segments():
-            if seg["p_type"] == "PT_LOAD" and seg["p_filesz"]:
-                data, addr = seg.data(), seg["p_paddr"]
-                blocks += [(addr + i, data[i : i + 256]) for i in range(0, len(data), 256)]
-    family = 0xE48BFF56  # RP2040
-    out_bytes = bytearray()
-    for n, (addr, payload) in enumerate(blocks):
-        header = np.array([0x0A324655, 0x9E5D5157, 0x00002000, addr, 256, n, len(blocks), family], "<u4").tobytes()
-        out_bytes += header + payload.ljust(476, b"\0") + np.array([0x0AB16F30], "<u4").tobytes()
-    return atomic_write(out, bytes(out_bytes))
-
-
 def generate_project(model_path: str | Path, board_name: str, out_dir: str | Path, n_inputs: int | None = None) -> dict:
     board = get_wokwi_board(board_name)
     out = Path(out_dir)
@@ -129,7 +112,7 @@ def generate_project(model_path: str | Path, board_name: str, out_dir: str | Pat
 
             subprocess.run(["avr-objcopy", "-O", "ihex", "-R", ".eeprom", str(fw.elf), str(out / "firmware.hex")], check=True)
         else:
-            uf2_from_elf(fw.elf, out / board.wokwi_firmware)
+            write_uf2(fw.elf, out / board.wokwi_firmware)
         files = [(board.wokwi_firmware, "the firmware, built by tinyml-toolkit"), ("firmware.elf", "the same with symbols"),
                  ("src/model.h, model.c", "the generated model"), ("build/", "vectors.c, map file and build log")]
         build = "Already built. To rebuild after changing the model: `toolkit wokwi MODEL.tflite --board " + board.name + " -o .`"

@@ -110,16 +110,20 @@ def _run_local(project: Path, engine: str, part_id: str, parsed: dict, steps: li
     if not (root / "node_modules" / package / "package.json").is_file():
         raise ToolkitError(f"Wokwi's {package} engine is not installed in {root / 'node_modules'}: run make setup")
     runner = f"{engine} (local)"
-    elf = project / parsed["toml"]["wokwi"]["elf"]
-    if not elf.is_file():
-        return ScenarioRun(EXIT_CANNOT, runner, "", f"{elf} not found: generate the project again "
-                           f"(toolkit wokwi MODEL.tflite --board ... -o {project})")
+    # Flash comes from the file Wokwi loads (UF2 / HEX); the ELF gives the symbols.
+    wokwi = parsed["toml"]["wokwi"]
+    firmware, elf = project / wokwi["firmware"], project / wokwi["elf"]
+    for path in (firmware, elf):
+        if not path.is_file():
+            return ScenarioRun(EXIT_CANNOT, runner, "", f"{path} not found: generate the project again "
+                               f"(toolkit wokwi MODEL.tflite --board ... -o {project})")
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump({"steps": steps, "part_id": part_id}, f, default=str)
         steps_file = f.name
     try:
         proc = subprocess.run([node, str(root / "engines" / "scenario.mjs"), "--engine", engine, "--elf", str(elf),
-                               "--steps", steps_file, "--timeout", str(timeout_ms), "--quiet"],
+                               "--firmware", str(firmware), "--steps", steps_file, "--timeout", str(timeout_ms),
+                               "--quiet"],
                               capture_output=True, text=True)
     finally:
         Path(steps_file).unlink(missing_ok=True)

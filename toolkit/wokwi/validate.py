@@ -3,6 +3,8 @@
 Mirrors the CLI's rules: wokwi.toml needs a [wokwi] table with version 1 and string
 `firmware` and `elf` paths; a scenario needs a string name, version 1 and a list of
 steps whose keys are `name` or a known command, each with well-formed parameters.
+A built Pico firmware (.uf2) must also be one the RP2040 bootrom takes and starts
+(toolkit.wokwi.uf2).
 """
 
 from __future__ import annotations
@@ -130,4 +132,9 @@ def check_project(project: str | Path) -> dict:
     toml = check_toml(files["wokwi.toml"].read_text(), str(files["wokwi.toml"]))
     diagram = check_diagram(files["diagram.json"].read_text(), str(files["diagram.json"]))
     scenarios = {p.name: check_scenario(p.read_text(), str(p)) for p in sorted(project.glob("*.test.yaml"))}
+    firmware = project / toml["wokwi"]["firmware"]
+    if firmware.suffix.lower() == ".uf2" and firmware.is_file():
+        from toolkit.wokwi.uf2 import check_rp2040_uf2
+
+        check_rp2040_uf2(firmware)
     return {"toml": toml, "diagram": diagram, "scenarios": scenarios}

@@ -3,7 +3,11 @@
 // Pico), in simulated time, with wokwi-cli's step semantics and exit codes.
 //
 //     node wokwi/engines/scenario.mjs --engine avr|rp2040 --elf FIRMWARE.elf --steps STEPS.json
-//          [--timeout MS] [--part-id ID] [--verbose] [--quiet]
+//          [--firmware FIRMWARE.uf2|.hex] [--timeout MS] [--part-id ID] [--verbose] [--quiet]
+//
+// --firmware loads flash from the file Wokwi itself would load (wokwi.toml's `firmware`:
+// UF2 for the Pico, with the RP2040 bootrom's block rules; Intel HEX for the Uno); the ELF
+// then only gives the symbols. Without it the ELF's load segments are the flash.
 //
 // STEPS.json holds the scenario's `steps` list (the YAML file's, as JSON), or an object
 // {"steps": [...], "part_id": "uno"}. Steps run here:
@@ -26,6 +30,7 @@ import { readFileSync } from 'node:fs';
 import { createAvrMachine } from './avr-machine.mjs';
 import { UsageError } from './common.mjs';
 import { ElfError, readElf } from './elf.mjs';
+import { FirmwareError, readFirmware } from './firmware.mjs';
 import { createRp2040Machine } from './rp2040-machine.mjs';
 
 const EXIT_PASS = 0;
@@ -47,7 +52,9 @@ const CLOUD_STEPS = ['set-control', 'wait-pin', 'take-screenshot', 'expect-chip-
 class StepError extends Error {}
 
 function parseArgs(argv) {
-  const args = { engine: null, elf: null, steps: null, timeout: 30_000, partId: null, verbose: false, quiet: false };
+  const args = {
+    engine: null, elf: null, firmware: null, steps: null, timeout: 30_000, partId: null, verbose: false, quiet: false,
+  };
   const value = (i, name) => {
     if (i >= argv.length) throw new UsageError(`${name} needs a value`);
     return argv[i];
@@ -56,6 +63,7 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a === '--engine') args.engine = value(++i, a);
     else if (a === '--elf') args.elf = value(++i, a);
+    else if (a === '--firmware') args.firmware = value(++i, a);
     else if (a === '--steps') args.steps = value(++i, a);
     else if (a === '--part-id') args.partId = value(++i, a);
     else if (a === '--timeout') {
@@ -69,7 +77,7 @@ function parseArgs(argv) {
   }
   if (!args.engine || !args.elf || !args.steps) {
     throw new UsageError('usage: node scenario.mjs --engine avr|rp2040 --elf FIRMWARE.elf --steps STEPS.json ' +
-      '[--timeout MS] [--part-id ID] [--verbose] [--quiet]');
+      '[--firmware FIRMWARE.uf2|.hex] [--timeout MS] [--part-id ID] [--verbose] [--quiet]');
   }
   if (!(args.engine in ENGINES)) {
     throw new UsageError(`unknown engine ${args.engine}: avr (Arduino Uno) or rp2040 (Raspberry Pi Pico)`);
@@ -162,7 +170,7 @@ async function scenario(args) {
   const partId = args.partId ?? filePartId ?? engine.partId;
   const out = {
     status: 'fail', message: '', serial: '', cycles: 0, sim_time_ns: 0, steps_done: 0, steps_total: rawSteps.length,
-    failed_step: null, engine: null, clock_hz: null, instructions: 0, exit_reason: null, fault: null,
+    failed_step: null, engine: null, clock_hz: null, uart_baud: null, instructions: 0, exit_reason: null, fault: null,
     inferences: 0, cycles_per_inference: null, serial_rx_bytes: 0, serial_rx_dropped: 0,
   };
   let steps;
@@ -176,6 +184,7 @@ async function scenario(args) {
   }
 
   const image = readElf(args.elf);
+  if (args.firmware !== null) image.segments = readFirmware(args.firmware);
   const machine = await engine.create(args.elf, image, { scenario: true });
   const timeoutNs = args.timeout > 0 ? args.timeout * 1e6 : Infinity;
   const ms = (ns) => `${(ns / 1e6).toFixed(3)} ms`;
@@ -219,6 +228,7 @@ async function scenario(args) {
       sim_time_ns: Math.round(machine.nanos),
       engine: machine.engine,
       clock_hz: machine.clockHz,
+      uart_baud: machine.baud ?? null,
       instructions: machine.instructions,
       exit_reason: session.exitReason,
       fault: session.fault,
@@ -301,7 +311,7 @@ try {
   process.stdout.write(JSON.stringify(result) + '\n');
   process.exitCode = code;
 } catch (err) {
-  if (err instanceof UsageError || err instanceof ElfError) {
+  if (err instanceof UsageError || err instanceof ElfError || err instanceof FirmwareError) {
     process.stderr.write(`error: ${err.message}\n`);
     process.exitCode = EXIT_USAGE;
   } else {
