@@ -70,3 +70,87 @@ def test_instruction_limit_is_exact(firmware):
     with pytest.raises(GuestFault) as info:
         run_elf(elf, ARCH, instruction_limit=total - 50)
     assert info.value.fault.kind == "runaway"
+
+
+def _node_json(*args: str) -> tuple[int, dict, str]:
+    import json
+    import subprocess
+
+    from emulation.node import node_path, wokwi_dir
+
+    proc = subprocess.run([node_path(), *args], capture_output=True, text=True, cwd=wokwi_dir(), timeout=120)
+    lines = proc.stdout.strip().splitlines()
+    return proc.returncode, (json.loads(lines[-1]) if lines else {}), proc.stdout + proc.stderr
+
+
+def test_boots_through_boot2_and_sets_up_clocks_and_uart(firmware):
+    """The engine starts the image as the bootrom does (boot2 at 0x20041f00); start-up then
+    runs the crystal and PLL (133 MHz) and UART0 at 115200 baud before main prints."""
+    from emulation.node import wokwi_dir
+
+    elf = firmware.elf("int8", ARCH)
+    code, result, out = _node_json(str(wokwi_dir() / "engines" / "rp2040-run.mjs"), str(elf))
+    assert code == 0 and result["fault"] is None, out
+    assert result["clock_hz"] == 133_000_000
+    assert result["uart_baud"] == pytest.approx(115200, rel=0.001)
+    assert result["console"].count("O:") == 6
+
+
+def test_an_image_without_a_valid_boot2_is_refused(firmware, tmp_path):
+    """One flipped bit in the boot2 stage: the bootrom would not start the image, nor does the engine."""
+    from elftools.elf.elffile import ELFFile
+
+    from emulation import EmulationError
+
+    elf = firmware.elf("int8", ARCH)
+    with open(elf, "rb") as f:
+        offset = ELFFile(f).get_section_by_name(".boot2")["sh_offset"]
+    data = bytearray(elf.read_bytes())
+    data[offset + 20] ^= 0x01
+    bad = tmp_path / "bad_boot2.elf"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(EmulationError, match="no valid boot2 stage.*bootrom would not start it"):
+        run_elf(bad, ARCH)
+
+
+def test_printing_without_the_platform_set_up_is_a_fault(firmware):
+    """Built without the start-up call of tm_platform_init: UART0 is still in reset when the
+    harness prints, so on a board nothing would reach the serial monitor."""
+    from emulation import GuestFault
+
+    with pytest.raises(GuestFault) as info:
+        run_elf(firmware.elf("int8", ARCH, "-UTM_PLATFORM_INIT"), ARCH)
+    fault = info.value.fault
+    assert fault.kind == "console_not_ready"
+    assert "IO_BANK0, PADS_BANK0, UART0 are held in reset" in fault.message and fault.symbol == "tm_putc"
+
+
+@pytest.mark.parametrize("broken, message", [
+    (0, None),
+    (1, "GP0 is not its TX pin (IO_BANK0 GPIO0_CTRL FUNCSEL 5"),
+    (2, "UART0 runs at 9600 baud"),
+    (3, "UART0 written while it is disabled"),
+    (4, "clk_peri is stopped"),
+    (5, "UART0 is held in reset"),
+])
+def test_console_set_up_is_checked(tmp_path, broken, message):
+    """Each part of the console set-up undone in turn: the first byte is a console_not_ready fault."""
+    import json
+
+    from emulation import build_program
+    from emulation.node import wokwi_dir
+
+    from .firmware_fixtures import FIXTURES, require_arch
+
+    require_arch(ARCH)
+    elf = build_program([FIXTURES / "rp2040_console" / "console.c"], ARCH, tmp_path, name="console", harness=False,
+                        extra_cflags=[f"-DBREAK={broken}"]).elf
+    steps = tmp_path / "steps.json"
+    steps.write_text(json.dumps([{"wait-serial": "console ok"}]))
+    code, result, out = _node_json(str(wokwi_dir() / "engines" / "scenario.mjs"), "--engine", "rp2040", "--elf",
+                                   str(elf), "--steps", str(steps), "--timeout", "100")
+    if message is None:
+        assert code == 0 and result["serial"] == "console ok\n", out
+    else:
+        assert code == 1 and result["fault"]["kind"] == "console_not_ready", out
+        assert message in result["fault"]["message"] and result["serial"] == ""

@@ -21,44 +21,9 @@ import yaml
 from toolkit.wokwi.run import EXIT_CANNOT, EXIT_FAIL, EXIT_PASS, EXIT_TIMEOUT, run_project
 from toolkit.wokwi.validate import WokwiConfigError, check_project
 
-ROOT = Path(__file__).resolve().parents[3]
-FIXTURES = Path(__file__).with_name("fixtures")
-LOCAL = {"arduino-uno": ("avr", "uno", "13"), "raspberry-pi-pico": ("rp2040", "pico", "GP25")}
+from .projects import FIXTURES, LOCAL, ROOT, skip_unless_engine
+
 CLOUD_ONLY = ["esp32", "esp32-c3"]
-
-
-def _skip_unless_engine(board: str) -> None:
-    from emulation import ToolMissing, get_arch
-    from emulation.node import ENGINES, engine_paths
-
-    from toolkit.wokwi.project import get_wokwi_board
-
-    arch = get_arch(get_wokwi_board(board).arch)
-    if shutil.which(arch.toolchain.cc) is None:
-        pytest.skip(f"{arch.toolchain.cc} not installed ({arch.toolchain.install_hint})")
-    try:
-        engine_paths(ENGINES[arch.backend])
-    except ToolMissing as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="session")
-def projects(reference_models, tmp_path_factory):
-    """project(board) -> directory of the hello-world int8 project for `board`, made once."""
-    from toolkit.wokwi.project import generate_project
-
-    made: dict[str, Path] = {}
-    root = tmp_path_factory.mktemp("wokwi")
-
-    def project(board: str) -> Path:
-        if board not in made:
-            if board in LOCAL:
-                _skip_unless_engine(board)
-            generate_project(reference_models["int8"], board, root / board)
-            made[board] = root / board
-        return made[board]
-
-    return project
 
 
 def golden_lines(project: Path) -> list[str]:
@@ -244,7 +209,7 @@ def _scenario(tmp_path: Path, engine: str, elf: Path, steps: list, *extra: str) 
 @pytest.mark.parametrize("board", list(LOCAL))
 def test_serial_input_reaches_the_guest_and_pins_follow_it(board, tmp_path):
     """Echo firmware: bytes written to the serial port come back; 'L' / 'l' set a pin high / low."""
-    _skip_unless_engine(board)
+    skip_unless_engine(board)
     engine, part, pin = LOCAL[board]
     elf = tmp_path / "echo.elf"
     if engine == "avr":
@@ -271,7 +236,7 @@ def test_serial_input_reaches_the_guest_and_pins_follow_it(board, tmp_path):
 
 def test_guest_fault_fails_the_scenario(tmp_path):
     """A store past the end of SRAM stops the run with exit 1 and the fault."""
-    _skip_unless_engine("arduino-uno")
+    skip_unless_engine("arduino-uno")
     from emulation import build_firmware
 
     fw = build_firmware(ROOT / "tests" / "emulation" / "fixtures" / "faults", np.array([[5]], dtype=np.int8),
@@ -283,7 +248,7 @@ def test_guest_fault_fails_the_scenario(tmp_path):
 
 
 def test_runner_command_line(tmp_path):
-    _skip_unless_engine("arduino-uno")
+    skip_unless_engine("arduino-uno")
     code, result, out = _scenario(tmp_path, "z80", tmp_path / "none.elf", [])
     assert code == 2 and result == {} and "unknown engine z80" in out
     code, result, out = _scenario(tmp_path, "avr", tmp_path / "none.elf", [{"delay": "1ms"}])
@@ -294,7 +259,7 @@ def test_runner_command_line(tmp_path):
 
 def test_cli_end_to_end(reference_models, tmp_path):
     """`toolkit wokwi MODEL --board arduino-uno -o DIR`, then `toolkit wokwi run DIR`."""
-    _skip_unless_engine("arduino-uno")
+    skip_unless_engine("arduino-uno")
     env = {k: v for k, v in os.environ.items() if k != "WOKWI_CLI_TOKEN"}
 
     def toolkit(*args):
