@@ -38,6 +38,7 @@ class WokwiBoard:
     wokwi_elf: str
     arch: str = ""
     fqbn: str = ""
+    hardware: str = ""  # how to run the project on the real board
 
 
 def wokwi_boards() -> dict[str, WokwiBoard]:
@@ -81,6 +82,20 @@ def vectors_header(inputs: np.ndarray, ctype: str) -> str:
             f"#define TM_N_INPUTS {len(inputs)}u\nstatic const {ctype} tm_inputs[{flat.size}] = {{ {values} }};\n")
 
 
+def write_ihex(elf: Path, out: Path) -> Path:
+    """Intel HEX of the AVR flash image (what Wokwi's Uno and avrdude load)."""
+    import subprocess
+
+    proc = subprocess.run(["avr-objcopy", "-O", "ihex", "-R", ".eeprom", str(elf), str(out)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ToolkitError(f"avr-objcopy could not write {out.name}: {proc.stderr.strip()}")
+    return out
+
+
+# wokwi.toml's firmware file, by extension -> writer(elf, out)
+FIRMWARE_WRITERS = {".hex": write_ihex, ".uf2": write_uf2}
+
+
 def generate_project(model_path: str | Path, board_name: str, out_dir: str | Path, n_inputs: int | None = None) -> dict:
     board = get_wokwi_board(board_name)
     out = Path(out_dir)
@@ -107,12 +122,8 @@ def generate_project(model_path: str | Path, board_name: str, out_dir: str | Pat
         write_c(gen, out / "src")
         fw = emulation.build_firmware(out / "src", inputs, board.arch, out / "build")
         shutil.copyfile(fw.elf, out / "firmware.elf")
-        if board.wokwi_firmware.endswith(".hex"):
-            import subprocess
-
-            subprocess.run(["avr-objcopy", "-O", "ihex", "-R", ".eeprom", str(fw.elf), str(out / "firmware.hex")], check=True)
-        else:
-            write_uf2(fw.elf, out / board.wokwi_firmware)
+        target = out / board.wokwi_firmware
+        FIRMWARE_WRITERS[target.suffix](fw.elf, target)
         files = [(board.wokwi_firmware, "the firmware, built by tinyml-toolkit"), ("firmware.elf", "the same with symbols"),
                  ("src/model.h, model.c", "the generated model"), ("build/", "vectors.c, map file and build log")]
         build = "Already built. To rebuild after changing the model: `toolkit wokwi MODEL.tflite --board " + board.name + " -o .`"
@@ -124,6 +135,7 @@ def generate_project(model_path: str | Path, board_name: str, out_dir: str | Pat
         reference={"tflm": "the TFLM interpreter", "litert": "LiteRT"}[reference],
         wokwi_firmware=board.wokwi_firmware, wokwi_elf=board.wokwi_elf,
         files="\n".join(f"| `{f}` | {what} |" for f, what in files), build=build, path=out.name,
+        hardware=board.hardware,
     )
     atomic_write(out / "README.md", readme)
     check_project(out)
