@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from emulation import BuildError, get_arch
-from emulation.boot2 import BOOT2_BYTES, BOOT2_PAYLOAD, boot2_crc, boot2_problem, pad_boot2
+from emulation.boot2 import BOOT2_BYTES, BOOT2_LOAD_ADDRESS, BOOT2_PAYLOAD, boot2_crc, boot2_problem, pad_boot2
 from emulation.elf import load_elf
 
 from .firmware_fixtures import ROOT
@@ -69,7 +69,7 @@ def test_image_starts_with_boot2_then_the_vector_table(firmware):
     text = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf.parent / "boot2.elf")], capture_output=True,
                           text=True, check=True).stdout
     assert "<_boot2>:" in text and "msr\tMSP, r0" in text and "bx\tr1" in text
-    assert "20041f00 <_boot2>" in text  # linked where the bootrom runs it
+    assert f"{BOOT2_LOAD_ADDRESS:08x} <_boot2>" in text  # linked where the bootrom runs it
 
 
 def test_a_stage_too_big_for_the_bootrom_is_refused(tmp_path):
