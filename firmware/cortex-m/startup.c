@@ -49,9 +49,10 @@ __attribute__((section(".isr_vector"), used)) const tm_vector tm_vector_table[16
     SysTick_Handler,
 };
 
-/* The copy loops must not become memcpy/memset calls: those would pull
- * several hundred bytes of libc into every image. */
-__attribute__((optimize("no-tree-loop-distribute-patterns"))) void Reset_Handler(void) {
+/* Copy .data, zero .bss, enable the FPU, set up the platform. The copy loops must not
+ * become memcpy/memset calls: those would pull several hundred bytes of libc into every
+ * image. */
+__attribute__((optimize("no-tree-loop-distribute-patterns"), used)) static void tm_start(void) {
     const uint32_t *src = &__data_load;
     uint32_t *dst = &__data_start;
     while (dst < &__data_end) {
@@ -69,9 +70,15 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void Reset_Handler
 #if defined(TM_PLATFORM_INIT)
     tm_platform_init();
 #endif
-    main();
-    for (;;) {
-    }
+}
+
+/* Naked: no frame of its own, so main starts at the top of the stack and the stack
+ * peak is the program's. Should main return, the core parks in the loop. */
+__attribute__((naked, noreturn)) void Reset_Handler(void) {
+    __asm__ volatile(
+        "bl tm_start\n\t"
+        "bl main\n\t"
+        "1: b 1b");
 }
 
 void Default_Handler(void) {

@@ -92,22 +92,27 @@ __attribute__((noinline, TM_NOIPA)) static int tm_invoke(const MODEL_INPUT_T *in
     return rc;
 }
 
+/* A model_invoke failure: "E:<input index>:<code>" and exit. Out of main so that main's
+ * frame holds no buffers: the stack peak that the emulator reports is main's frame plus
+ * the measured call. */
+__attribute__((noinline, noreturn)) static void tm_fail(uint32_t i, int rc) {
+    const uint8_t idx[4] = {(uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+    const uint8_t code = (uint8_t)rc;
+    tm_putc('E');
+    tm_putc(':');
+    tm_put_hex(idx, 4);
+    tm_putc(':');
+    tm_put_hex(&code, 1);
+    tm_putc('\n');
+    tm_exit(TM_ADP_STOPPED_RUNTIME_ERROR);
+}
+
 int main(void) {
     tm_calibrate();
     const uint32_t n = TM_N_INPUTS();
     for (uint32_t i = 0; i < n; i++) {
         int rc = tm_invoke(tm_input_at(i));
-        if (rc != 0) {
-            uint8_t idx[4] = {(uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
-            uint8_t code = (uint8_t)rc;
-            tm_putc('E');
-            tm_putc(':');
-            tm_put_hex(idx, 4);
-            tm_putc(':');
-            tm_put_hex(&code, 1);
-            tm_putc('\n');
-            tm_exit(TM_ADP_STOPPED_RUNTIME_ERROR);
-        }
+        if (rc != 0) tm_fail(i, rc);
         tm_putc('O');
         tm_putc(':');
         tm_put_hex((const uint8_t *)tm_output, sizeof tm_output);

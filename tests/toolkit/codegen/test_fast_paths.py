@@ -140,8 +140,11 @@ def test_general_kernel_emulated(big_bias_model, tmp_path, monkeypatch, arch):
 
 @pytest.mark.parametrize("arch", EMULATED)
 def test_hello_world_emulated_within_budget(reference_models, tmp_path, monkeypatch, arch):
+    """DESIGN.md's targets: the whole firmware within 2 KB of flash, at most 128 B of RAM and
+    stack together (static RAM plus the measured stack peak), and on the M4 at most 450
+    instructions per inference."""
     out = emulated(reference_models["int8"], arch, tmp_path / arch, monkeypatch)
-    assert out["ram_bytes"] <= 128 and out["stack_bytes"] <= 128 and out["flash_bytes"] <= 2048
+    assert out["ram_bytes"] + out["stack_bytes"] <= 128 and out["flash_bytes"] <= 2048
     if arch == "cortex-m4":
         assert out["instructions"] <= 450  # TFLM: 5,236
 
