@@ -159,6 +159,7 @@ export async function createRp2040Machine(elf, image, { scenario = false } = {})
   }
   const machine = { onSerial: null };
   const uart = mcu.uart[0];
+  const resets = mcu.findPeripheral(RESETS_BASE);
   const baudRate = () => (uart.baudDivider ? mcu.clocks.periFreq / (16 * uart.baudDivider) : 0);
   // Why a byte written to UART0 now would not reach the serial monitor on a board, or null.
   const consoleProblem = () => {
@@ -244,7 +245,6 @@ export async function createRp2040Machine(elf, image, { scenario = false } = {})
       'build the firmware for rp2040 with the toolkit, which links one');
   }
   mcu.sram.set(boot2, BOOT2_LOAD - RAM_START);
-  const resets = mcu.findPeripheral(RESETS_BASE);
   resets.reset = RESET_ALL & ~(RESET_BITS.IO_QSPI | RESET_BITS.PADS_QSPI);
   core.VTOR = 0;
   core.SP = BOOTROM_SP;
