@@ -202,8 +202,7 @@ export async function createAvrMachine(elf, image, { scenario = false } = {}) {
         return 'fault';
       }
       if (count > limit) {
-        session.setFault('runaway', `the guest ran past the limit of ${limit.toLocaleString('en-US')} ` +
-          'instructions without exiting', { pc: 2 * cpu.pc });
+        session.runaway(limit, 2 * cpu.pc);
         return 'fault';
       }
       if (cpu.cycles >= untilCycles) return 'time';

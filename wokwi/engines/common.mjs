@@ -98,6 +98,12 @@ export class Session {
     if (this.fault === null) this.fault = { kind, message, address, pc };
   }
 
+  /** The run went past `limit` instructions without reaching tm_exit. */
+  runaway(limit, pc) {
+    this.setFault('runaway', `the guest ran past the limit of ${limit.toLocaleString('en-US')} ` +
+      'instructions without exiting', { pc });
+  }
+
   result(extra) {
     return {
       pairs: this.pairs,

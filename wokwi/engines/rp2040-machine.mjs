@@ -361,8 +361,7 @@ export async function createRp2040Machine(elf, image, { scenario = false } = {})
         if (target > clock.nanos) clock.tick(target - clock.nanos);
       }
       if (count > limit) {
-        session.setFault('runaway', `the guest ran past the limit of ${limit.toLocaleString('en-US')} ` +
-          'instructions without exiting', { pc: regs[15] });
+        session.runaway(limit, regs[15]);
         return 'fault';
       }
       if (clock.nanos >= untilNanos) return 'time';
