@@ -35,8 +35,9 @@ def _converter(model):
     """A converter for batch size 1: static shapes, so Flatten becomes a plain RESHAPE."""
     tf = import_tf()
     keras = import_keras()
-    inp = keras.Input(batch_shape=(1, *model.inputs[0].shape[1:]))
-    return tf.lite.TFLiteConverter.from_keras_model(keras.Model(inp, model(inp)))
+    inputs = [keras.Input(batch_shape=(1, *t.shape[1:])) for t in model.inputs]
+    outputs = model(inputs if len(inputs) > 1 else inputs[0])
+    return tf.lite.TFLiteConverter.from_keras_model(keras.Model(inputs, outputs))
 
 
 def _run(conv) -> bytes:
@@ -61,16 +62,19 @@ def to_float16_tflite(model) -> bytes:
     return _run(conv)
 
 
-def to_int8_tflite(model, representative: np.ndarray, options: QuantOptions = QuantOptions()) -> bytes:
-    """Full-integer int8 (int8 input and output) calibrated on `representative` inputs."""
+def to_int8_tflite(model, representative: np.ndarray | list[np.ndarray],
+                   options: QuantOptions = QuantOptions()) -> bytes:
+    """Full-integer int8 (int8 inputs and outputs) calibrated on `representative` inputs
+    (an array of samples, or one such array per model input)."""
     tf = import_tf()
-    samples = np.asarray(representative, np.float32)
-    if len(samples) == 0:
+    per_input = representative if isinstance(representative, list) else [representative]
+    samples = [np.asarray(r, np.float32) for r in per_input]
+    if not samples or len(samples[0]) == 0:
         raise ToolkitError("the representative dataset is empty")
 
     def gen() -> Iterable[list[np.ndarray]]:
-        for row in samples[:REPRESENTATIVE_SAMPLES]:
-            yield [row[None]]
+        for i in range(min(len(samples[0]), REPRESENTATIVE_SAMPLES)):
+            yield [s[i][None] for s in samples]
 
     conv = _converter(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]

@@ -17,7 +17,7 @@ def predict(model: Model, path: str | Path, x: np.ndarray) -> np.ndarray:
     if model.input.dtype == "int8":
         x = quantize_f32(x, model.input.scale, model.input.zero_point)
     _, run = reference_for(model)
-    y = run(path, x, model.input.shape)
+    y = run(path, x, [model.input.shape])
     if model.output.dtype == "int8":
         y = dequantize_s8(y, model.output.scale, model.output.zero_point)
     return y.astype(np.float32)

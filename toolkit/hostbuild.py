@@ -40,14 +40,22 @@ class HostProgram:
 
     def invoke(self, inputs: np.ndarray) -> np.ndarray:
         m = self.gen.model
-        x = np.asarray(inputs, np.dtype(m.input.dtype)).reshape(-1, m.input.size)
-        return self.run("invoke", x, np.dtype(m.output.dtype).type, m.output.size)
+        x = np.asarray(inputs, np.dtype(m.input.dtype)).reshape(-1, self.input_size)
+        return self.run("invoke", x, np.dtype(m.output.dtype).type, self.output_size)
+
+    @property
+    def input_size(self) -> int:
+        return sum(t.size for t in self.gen.model.inputs)
+
+    @property
+    def output_size(self) -> int:
+        return sum(t.size for t in self.gen.model.outputs)
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
-        return self.run("quantize", np.asarray(x, np.float32), np.int8, self.gen.model.input.size)
+        return self.run("quantize", np.asarray(x, np.float32), np.int8, self.input_size)
 
     def dequantize_output(self, q: np.ndarray) -> np.ndarray:
-        return self.run("dequantize", np.asarray(q, np.int8), np.float32, self.gen.model.output.size)
+        return self.run("dequantize", np.asarray(q, np.int8), np.float32, self.output_size)
 
 
 def build_host(gen: GeneratedC, work_dir: str | Path) -> HostProgram:

@@ -52,6 +52,16 @@ def fc_multipliers(input_scale: float, weight_scales: np.ndarray, output_scale: 
     return mult, shift
 
 
+def conv_multipliers(input_scale: float, weight_scales: np.ndarray, output_scale: float,
+                     channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-output-channel (multiplier, shift) of CONV_2D / DEPTHWISE_CONV_2D, as TFLM's
+    PopulateConvolutionQuantizationParams: input · filter / output in double for every
+    channel, a per-tensor filter scale broadcast (unlike fc_multipliers' float32 product)."""
+    scales = np.resize(np.asarray(weight_scales, np.float32), channels) if len(weight_scales) == 1 else weight_scales
+    pairs = [quantize_multiplier(float(input_scale) * float(s) / float(output_scale)) for s in scales]
+    return np.array([m for m, _ in pairs], dtype=np.int64), np.array([s for _, s in pairs], dtype=np.int64)
+
+
 def _wrap_int32(x: np.ndarray) -> np.ndarray:
     return ((x + 2**31) % 2**32) - 2**31
 

@@ -16,8 +16,19 @@ from toolkit.errors import ToolchainError
 from toolkit.ir import Model
 
 
-def tflm_outputs(model_path: str | Path, inputs: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
-    """Run each input through the TFLM interpreter (`tflite-micro` package)."""
+def _split(x: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """One row of concatenated model inputs -> one array per input, in its shape."""
+    flat, parts, at = np.asarray(x).reshape(-1), [], 0
+    for shape in shapes:
+        n = int(np.prod(shape))
+        parts.append(flat[at : at + n].reshape(shape))
+        at += n
+    return parts
+
+
+def tflm_outputs(model_path: str | Path, inputs: np.ndarray, input_shapes: list[tuple[int, ...]]) -> np.ndarray:
+    """Run each input row (the model inputs concatenated) through the TFLM interpreter
+    (`tflite-micro` package); each output row is the model outputs concatenated."""
     try:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError:
@@ -25,13 +36,24 @@ def tflm_outputs(model_path: str | Path, inputs: np.ndarray, input_shape: tuple[
     interp = runtime.Interpreter.from_file(str(model_path))
     outs = []
     for x in inputs:
-        interp.set_input(np.asarray(x).reshape(input_shape), 0)
+        for k, part in enumerate(_split(x, input_shapes)):
+            interp.set_input(part, k)
         interp.invoke()
-        outs.append(np.array(interp.get_output(0)).reshape(-1))
+        outs.append(np.concatenate([np.array(interp.get_output(k)).reshape(-1) for k in range(_n_outputs(interp))]))
     return np.stack(outs)
 
 
-def litert_outputs(model_path: str | Path, inputs: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
+def _n_outputs(interp) -> int:
+    n = 0
+    while True:
+        try:
+            interp.get_output_details(n)
+        except (IndexError, RuntimeError, ValueError):
+            return n
+        n += 1
+
+
+def litert_outputs(model_path: str | Path, inputs: np.ndarray, input_shapes: list[tuple[int, ...]]) -> np.ndarray:
     """Run each input through LiteRT (`ai-edge-litert`), TensorFlow Lite's runtime."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
@@ -41,18 +63,19 @@ def litert_outputs(model_path: str | Path, inputs: np.ndarray, input_shape: tupl
     # Reference kernels: the plain summation order, no XNNPACK delegate.
     interp = Interpreter(model_path=str(model_path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
     interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    ins, outs_ = interp.get_input_details(), interp.get_output_details()
     outs = []
     for x in inputs:
-        interp.set_tensor(inp["index"], np.asarray(x, inp["dtype"]).reshape(input_shape))
+        for detail, part in zip(ins, _split(x, input_shapes)):
+            interp.set_tensor(detail["index"], np.asarray(part, detail["dtype"]))
         interp.invoke()
-        outs.append(np.array(interp.get_tensor(out["index"])).reshape(-1))
+        outs.append(np.concatenate([np.array(interp.get_tensor(d["index"])).reshape(-1) for d in outs_]))
     return np.stack(outs)
 
 
 def is_integer_model(model: Model) -> bool:
-    """Any layer computing in int8 makes TFLM (bit-exact) the reference."""
-    return any(layer.input.dtype == "int8" or layer.output.dtype == "int8" for layer in model.layers)
+    """Any op computing in int8 makes TFLM (bit-exact) the reference."""
+    return any(t.dtype == "int8" for op in model.ops for t in op.inputs + op.outputs)
 
 
 def reference_for(model: Model) -> tuple[str, Callable[..., np.ndarray]]:

@@ -20,15 +20,20 @@ DEFAULT_FLOAT_RANGE = (-8.0, 8.0)
 
 
 def default_n_inputs(model: Model, requested: int | None) -> int:
-    """All 256 values for a one-input int8 model; else the request or 1,000."""
+    """All 256 values for a one-value int8 model; else the request, or 1,000 inputs
+    (fewer for big inputs: about 4 M values at most)."""
     if requested is not None:
         return requested
-    return 256 if model.input.dtype == "int8" and model.input.size == 1 else 1000
+    size = sum(t.size for t in model.inputs)
+    if model.input.dtype == "int8" and size == 1:
+        return 256
+    return max(10, min(1000, 4_000_000 // max(size, 1)))
 
 
 def make_inputs(model: Model, n: int, seed: int = 0, float_range: tuple[float, float] = DEFAULT_FLOAT_RANGE) -> np.ndarray:
-    """`n` inputs, shape [n, input size]: exhaustive for one int8 value, else seeded random."""
-    size = model.input.size
+    """`n` inputs, shape [n, total input size] (the model inputs concatenated): exhaustive
+    for one int8 value, else seeded random."""
+    size = sum(t.size for t in model.inputs)
     if model.input.dtype == "int8":
         if size == 1 and n == 256:
             return np.arange(-128, 128, dtype=np.int8).reshape(256, 1)
@@ -55,15 +60,19 @@ class Comparison:
 
 def reference_outputs(model: Model, model_path: str | Path, inputs: np.ndarray) -> tuple[str, np.ndarray]:
     name, run = reference_for(model)
-    return name, run(model_path, inputs, model.input.shape)
+    return name, run(model_path, inputs, [t.shape for t in model.inputs])
 
 
 def compare(model: Model, ours: np.ndarray, ref: np.ndarray, reference: str) -> Comparison:
     ours = np.asarray(ours).reshape(ref.shape)
     exact = reference == "tflm"
     if model.output.dtype == "int8":
-        scale, zp = model.output.scale, model.output.zero_point
-        err = np.abs(dequantize_s8(ours, scale, zp).astype(np.float64) - dequantize_s8(ref, scale, zp))
+        parts, at = [], 0
+        for t in model.outputs:  # each output with its own scale and zero point
+            a, b = ours[:, at : at + t.size], ref[:, at : at + t.size]
+            parts.append(np.abs(dequantize_s8(a, t.scale, t.zero_point).astype(np.float64) - dequantize_s8(b, t.scale, t.zero_point)))
+            at += t.size
+        err = np.concatenate(parts, axis=1)
     else:
         err = np.abs(ours.astype(np.float64) - ref.astype(np.float64))
     mismatches = int(np.count_nonzero(ours != ref)) if exact else int(np.count_nonzero(err > FLOAT_TOLERANCE))

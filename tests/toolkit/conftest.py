@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.toolkit.graphmodels import GraphModels
 from tests.toolkit.modelfactory import ModelSpec, build_tflite
 
 
@@ -40,3 +41,9 @@ def model_factory(tmp_path_factory):
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def graph_models(tmp_path_factory) -> GraphModels:
+    """graph_models(GraphCase) -> .tflite path; shared by the xdist workers of one run."""
+    return GraphModels(tmp_path_factory.getbasetemp().parent / "graph-models")

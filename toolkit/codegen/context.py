@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Iterator
 
 import numpy as np
 
@@ -45,6 +47,7 @@ class CContext:
     sparse: str = "auto"  # weight encoding policy, see toolkit/codegen/sparse.py
     notes: list[str] = field(default_factory=list)  # one line per layer: the strategy chosen
     fold_notes: list[str] = field(default_factory=list)  # units removed before emission (fold.py)
+    scratch: str = ""  # C pointer to the op's kernel scratch in the arena (Op.scratch_bytes)
 
     def kernel(self, name: str, guard: str | None = None) -> str:
         """Include kernel `name` (and what it needs) once; return its C function name.
@@ -82,6 +85,15 @@ class CContext:
             text = f"#if {'' if path == 'dsp' else '!'}{DSP_GUARD}\n{text}\n#endif"
         self.consts.append(text)
         return name
+
+    @contextmanager
+    def capture(self) -> Iterator[list[str]]:
+        """Collect the statements emitted inside the block instead of adding them."""
+        saved, self.body = self.body, []
+        try:
+            yield self.body
+        finally:
+            self.body = saved
 
     def stmt(self, line: str) -> None:
         self.body.append(line)

@@ -56,13 +56,13 @@ def _fold_pair(first: FullyConnected, second: FullyConnected) -> tuple[FullyConn
     w_quant = Quant(quant.scale[keep], quant.zero_point[keep], quant.axis) if per_channel else quant
     hidden = replace(first.output, name=first.output.name + "/folded", shape=first.output.shape[:-1] + (len(keep),))
     new_first = replace(
-        first, output=hidden,
+        first, outputs=[hidden],
         weights=replace(first.weights, shape=(len(keep), first.in_features), data=w1[keep], quant=w_quant),
         bias=replace(first.bias, shape=(len(keep),), data=first.bias.data[keep]) if first.bias is not None else None,
     )
     bias_tensor = second.bias or Tensor(second.weights.name + "/bias", (second.out_features,), "int32")
     new_second = replace(
-        second, input=hidden,
+        second, inputs=[hidden],
         weights=replace(second.weights, shape=(second.out_features, len(keep)), data=w2[:, keep]),
         bias=replace(bias_tensor, data=bias2.astype(np.int32)),
     )
@@ -77,7 +77,8 @@ def fold_units(model: Model) -> tuple[Model, list[str]]:
     while changed:
         changed = False
         for i in range(len(layers) - 1):
-            if not (_int8_fc(layers[i]) and _int8_fc(layers[i + 1]) and layers[i + 1].input is layers[i].output):
+            if not (_int8_fc(layers[i]) and _int8_fc(layers[i + 1]) and layers[i + 1].input is layers[i].output
+                    and _only_reader(model, layers, i)):
                 continue
             folded = _fold_pair(layers[i], layers[i + 1])
             if folded is None:
@@ -87,4 +88,12 @@ def fold_units(model: Model) -> tuple[Model, list[str]]:
             changed = True
     if not notes:
         return model, []
-    return replace(model, layers=layers), notes
+    return replace(model, ops=layers), notes
+
+
+def _only_reader(model: Model, ops: list, i: int) -> bool:
+    """Op i+1 is the only reader of op i's output, which is not a model output."""
+    t = ops[i].output
+    if any(t is o for o in model.outputs):
+        return False
+    return sum(1 for op in ops for x in op.inputs if x is t) == 1

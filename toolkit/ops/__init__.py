@@ -1,10 +1,32 @@
-"""Layer kinds, one module each. Adding an op = one class here + its C kernel."""
+"""Operators, one module each (see base.py for what a module provides).
 
-from toolkit.ops.base import Layer
-from toolkit.ops.fully_connected import FullyConnected
-from toolkit.ops.quantize import Dequantize, Quantize
-from toolkit.ops.reshape import Reshape
+Every `Op` subclass with a `kind` defined in a module of this package is registered
+under that TFLite builtin name: adding an op is adding its module.
+"""
 
-LAYERS: dict[str, type[Layer]] = {cls.kind: cls for cls in (FullyConnected, Quantize, Dequantize, Reshape)}
+from __future__ import annotations
 
-__all__ = ["LAYERS", "Layer", "FullyConnected", "Quantize", "Dequantize", "Reshape"]
+import importlib
+import pkgutil
+
+from toolkit.ops.base import Layer, Op
+
+
+def _discover() -> dict[str, type[Op]]:
+    found: dict[str, type[Op]] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.name == "base" or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, Op) and obj.__module__ == module.__name__ and "kind" in vars(obj):
+                if obj.kind in found:
+                    raise RuntimeError(f"{obj.kind} is registered by both {found[obj.kind].__module__} and {module.__name__}")
+                found[obj.kind] = obj
+    return found
+
+
+OPS: dict[str, type[Op]] = _discover()
+LAYERS = OPS  # the name the MLP-era code used
+
+__all__ = ["OPS", "LAYERS", "Layer", "Op"]

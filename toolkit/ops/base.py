@@ -1,4 +1,16 @@
-"""What every layer kind provides: parse from TFLite, run in numpy, emit C."""
+"""What every operator provides: parse and check from TFLite, run in numpy, emit C.
+
+An op module (toolkit/ops/<op>.py) holds one `Op` subclass (or a few closely related
+ones), registered in `toolkit.ops.OPS` under the TFLite builtin name. Its three parts:
+
+- `from_tflite(raw)`: check everything the op supports and build the op; anything else
+  raises `raw.fail(...)`, a one-line error naming the operator, the option and its value.
+- `reference(*xs)`: the definition, in numpy. int8 arithmetic exactly as TFLM's
+  reference kernels; float32 as LiteRT's reference kernels.
+- `emit_c(ctx, srcs, dst)`: portable C99 appended to `ctx` (see toolkit/codegen/context.py),
+  sizes and parameters as constants. Faster variants per core family live apart, in
+  toolkit/codegen/fast/, and are checked against the same reference.
+"""
 
 from __future__ import annotations
 
@@ -8,35 +20,57 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from toolkit import quantization as Q
 from toolkit.ir import Tensor
+from toolkit.tflite import schema as S
 
 if TYPE_CHECKING:
     from toolkit.codegen.context import CContext
     from toolkit.tflite.reader import RawOp
 
 
-@dataclass
-class Layer(ABC):
-    input: Tensor
-    output: Tensor
+@dataclass(eq=False)
+class Op(ABC):
+    inputs: list[Tensor]  # operands, in the op's order (constant operands allowed: ADD x + c)
+    outputs: list[Tensor]  # exactly one for every op we support
 
     kind: ClassVar[str]  # the TFLite builtin operator name
-    aliases_input: ClassVar[bool] = False  # output shares the input's memory (no code)
+    # The output is the input's bytes under another shape (RESHAPE, SQUEEZE, EXPAND_DIMS):
+    # no code, the memory plan gives both one buffer.
+    aliases_input: ClassVar[bool] = False
+    # The kernel reads element i of inputs[0] before it writes element i of the output, so
+    # the output may take inputs[0]'s buffer when that input dies here (same shape and type).
+    inplace: ClassVar[bool] = False
+
+    @property
+    def input(self) -> Tensor:
+        return self.inputs[0]
+
+    @property
+    def output(self) -> Tensor:
+        return self.outputs[0]
 
     @classmethod
     @abstractmethod
-    def from_tflite(cls, op: "RawOp") -> "Layer":
-        """Build the layer, raising op.fail(...) for anything the emitter cannot do."""
+    def from_tflite(cls, raw: "RawOp") -> "Op":
+        """Build the op, raising raw.fail(...) for anything the emitter cannot do."""
 
     @abstractmethod
-    def reference(self, x: np.ndarray) -> np.ndarray:
-        """The layer in numpy, bit-exact with TFLM for integer types."""
+    def reference(self, *xs: np.ndarray) -> np.ndarray:
+        """The op in numpy (one array per entry of `inputs`), bit-exact with TFLM for integers."""
 
     @abstractmethod
-    def emit_c(self, ctx: "CContext", src: str, dst: str) -> None:
-        """Append C statements computing `dst` (output pointer) from `src` (input pointer)."""
+    def emit_c(self, ctx: "CContext", srcs: list[str], dst: str) -> None:
+        """Append C statements computing `dst` (output pointer) from `srcs` (one C
+        expression per entry of `inputs`: a pointer, or a constant array's name)."""
+
+    def scratch_bytes(self) -> int:
+        """Bytes of kernel scratch (e.g. im2col) the C needs while the op runs; the memory
+        plan places it in the arena and the generator passes it as `ctx.scratch`."""
+        return 0
 
     def constants(self) -> list[Tensor]:
+        """Constant tensors the op owns (weights, biases), for sizes and reports."""
         return []
 
     @property
@@ -48,23 +82,57 @@ class Layer(ABC):
         return 0
 
     def describe(self) -> str:
-        return f"{self.kind} {self.input.shape} -> {self.output.shape}"
+        shapes = ", ".join(str(list(t.shape)) for t in self.inputs)
+        return f"{self.kind} {shapes} -> {list(self.output.shape)} ({self.output.dtype})"
 
 
-def single_io(op: "RawOp", n_inputs: int = 1) -> tuple[Tensor, Tensor]:
-    """The activation input and output of an op with one of each."""
-    if len(op.outputs) != 1 or len(op.inputs) < n_inputs or op.inputs[0] is None:
-        raise op.fail(f"expected {n_inputs} input(s) and one output")
-    return op.inputs[0], op.outputs[0]
+Layer = Op  # the name the MLP-era code used
 
 
-def require_dtype(op: "RawOp", tensor: Tensor, allowed: tuple[str, ...], role: str) -> None:
+# -- checks shared by the op modules -----------------------------------------------------------
+
+
+def single_io(raw: "RawOp", n_inputs: int = 1) -> tuple[Tensor, Tensor]:
+    """The activation input and output of an op with (at least) `n_inputs` inputs and one output."""
+    if len(raw.outputs) != 1 or raw.outputs[0] is None or len(raw.inputs) < n_inputs or raw.inputs[0] is None:
+        raise raw.fail(f"expected {n_inputs} input(s) and one output")
+    return raw.inputs[0], raw.outputs[0]
+
+
+def require_dtype(raw: "RawOp", tensor: Tensor, allowed: tuple[str, ...], role: str) -> None:
     if tensor.dtype not in allowed:
-        raise op.fail(f"{role} '{tensor.name}' is {tensor.dtype}; supported: {', '.join(allowed)}")
+        raise raw.fail(f"{role} '{tensor.name}' is {tensor.dtype}; supported: {', '.join(allowed)}")
 
 
-def require_per_tensor(op: "RawOp", tensor: Tensor, role: str) -> None:
+def require_per_tensor(raw: "RawOp", tensor: Tensor, role: str) -> None:
     if tensor.quant is None:
-        raise op.fail(f"{role} '{tensor.name}' has no quantization parameters")
+        raise raw.fail(f"{role} '{tensor.name}' has no quantization parameters")
     if tensor.quant.per_channel:
-        raise op.fail(f"{role} '{tensor.name}' is quantized per channel; only weights may be")
+        raise raw.fail(f"{role} '{tensor.name}' is quantized per channel; only weights may be")
+
+
+def require_same_quant(raw: "RawOp", a: Tensor, b: Tensor) -> None:
+    """int8 ops that move values without arithmetic need equal scales and zero points."""
+    if a.dtype != b.dtype:
+        raise raw.fail(f"input '{a.name}' is {a.dtype} but output '{b.name}' is {b.dtype}")
+    if a.quant is None or b.quant is None:
+        if (a.quant is None) != (b.quant is None) and a.dtype == "int8":
+            raise raw.fail("input and output quantization differ")
+        return
+    if not np.array_equal(a.quant.scale, b.quant.scale) or not np.array_equal(a.quant.zero_point, b.quant.zero_point):
+        raise raw.fail("input and output quantization differ")
+
+
+def fused_activation(raw: "RawOp", code: int) -> str:
+    """The name of a fused activation code; only those with a clamp are supported."""
+    name = S.ACTIVATIONS[code] if 0 <= code < len(S.ACTIVATIONS) else f"ACTIVATION_{code}"
+    if name not in Q.ACTIVATION_BOUNDS:
+        raise raw.fail(f"fused activation {name}; supported: {', '.join(Q.ACTIVATION_BOUNDS)}")
+    return name
+
+
+def float_range(activation: str) -> tuple[float, float]:
+    """The clamp of a fused activation on float32 values (±FLT_MAX when there is none)."""
+    fmax = float(np.finfo(np.float32).max)
+    low, high = Q.ACTIVATION_BOUNDS[activation]
+    return (-fmax if low is None else low, fmax if high is None else high)

@@ -9,14 +9,12 @@ import numpy as np
 
 from toolkit import quantization as Q
 from toolkit.ir import Tensor
-from toolkit.ops.base import Layer, require_dtype, require_per_tensor, single_io
+from toolkit.ops.base import Op, float_range, fused_activation, require_dtype, require_per_tensor, single_io
 from toolkit.tflite import schema as S
 
-_FLOAT_MAX = float(np.finfo(np.float32).max)
 
-
-@dataclass
-class FullyConnected(Layer):
+@dataclass(eq=False)
+class FullyConnected(Op):
     weights: Tensor = None  # type: ignore[assignment]  # [out_features, in_features]
     bias: Tensor | None = None
     activation: str = "NONE"
@@ -35,12 +33,9 @@ class FullyConnected(Layer):
         opts = op.options
         activation = "NONE"
         if opts is not None:
-            code = opts.scalar(S.FullyConnectedOptions.FUSED_ACTIVATION, "b")
-            activation = S.ACTIVATIONS[code] if 0 <= code < len(S.ACTIVATIONS) else f"ACTIVATION_{code}"
+            activation = fused_activation(op, opts.scalar(S.FullyConnectedOptions.FUSED_ACTIVATION, "b"))
             if opts.scalar(S.FullyConnectedOptions.WEIGHTS_FORMAT, "b") != 0:
                 raise op.fail("shuffled weights format")
-        if activation not in Q.ACTIVATION_BOUNDS:
-            raise op.fail(f"fused activation {activation}; supported: {', '.join(Q.ACTIVATION_BOUNDS)}")
         out_n, in_n = w.shape
         if x.size % in_n or y.size != x.size // in_n * out_n:
             raise op.fail(f"shapes do not agree: input {x.shape}, weights {w.shape}, output {y.shape}")
@@ -62,7 +57,7 @@ class FullyConnected(Layer):
                 raise op.fail("int8 weights need zero points of 0 (TFLite's int8 specification)")
             if w.quant.per_channel and (w.quant.axis != 0 or len(w.quant.scale) != out_n):
                 raise op.fail("per-channel weights must have one scale per output channel")
-        return cls(input=x, output=y, weights=w, bias=b, activation=activation)
+        return cls(inputs=[x], outputs=[y], weights=w, bias=b, activation=activation)
 
     # -- shape and size -------------------------------------------------------------
 
@@ -107,8 +102,7 @@ class FullyConnected(Layer):
         return {"bias": folded, "mult": mult, "shift": shift, "act_min": act_min, "act_max": act_max}
 
     def float_range(self) -> tuple[float, float]:
-        low, high = Q.ACTIVATION_BOUNDS[self.activation]
-        return (-_FLOAT_MAX if low is None else low, _FLOAT_MAX if high is None else high)
+        return float_range(self.activation)
 
     # -- numpy reference ------------------------------------------------------------
 
@@ -127,8 +121,9 @@ class FullyConnected(Layer):
 
     # -- C --------------------------------------------------------------------------
 
-    def emit_c(self, ctx, src: str, dst: str) -> None:
+    def emit_c(self, ctx, srcs: list[str], dst: str) -> None:
         """Per-layer C specialised at generation time (toolkit/codegen/fc_int8.py, fc_float.py)."""
+        src = srcs[0]
         if self.input.dtype == "float32":
             from toolkit.codegen.fc_float import emit_float
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from toolkit import quantization as Q
-from toolkit.ops.base import Layer, require_dtype, require_per_tensor, single_io
+from toolkit.ops.base import Op, require_dtype, require_per_tensor, single_io
 
 
 def _round_half_away(t: np.ndarray) -> np.ndarray:
@@ -28,9 +28,10 @@ def dequantize_s8(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     return (np.float32(scale) * (np.asarray(q, np.int64) - zero_point).astype(np.float32)).astype(np.float32)
 
 
-@dataclass
-class Quantize(Layer):
+@dataclass(eq=False)
+class Quantize(Op):
     kind: ClassVar[str] = "QUANTIZE"
+    inplace: ClassVar[bool] = True  # int8 -> int8: element i read before it is written
 
     @classmethod
     def from_tflite(cls, op) -> "Quantize":
@@ -40,7 +41,7 @@ class Quantize(Layer):
         require_per_tensor(op, y, "output")
         if x.dtype == "int8":
             require_per_tensor(op, x, "input")
-        return cls(input=x, output=y)
+        return cls(inputs=[x], outputs=[y])
 
     def requant_params(self) -> tuple[int, int]:
         return Q.quantize_multiplier(float(self.input.scale) / float(self.output.scale))
@@ -52,7 +53,8 @@ class Quantize(Layer):
         acc = Q.multiply_by_quantized_multiplier(np.asarray(x, np.int64) - self.input.zero_point, mult, shift)
         return np.clip(acc + self.output.zero_point, Q.INT8_MIN, Q.INT8_MAX).astype(np.int8).reshape(self.output.shape)
 
-    def emit_c(self, ctx, src: str, dst: str) -> None:
+    def emit_c(self, ctx, srcs: list[str], dst: str) -> None:
+        src = srcs[0]
         n = self.output.size
         if self.input.dtype == "float32":
             fn = ctx.kernel("quantize_f32_s8")
@@ -63,8 +65,8 @@ class Quantize(Layer):
         ctx.stmt(f"{fn}({src}, {dst}, {n}, {self.input.zero_point}, {mult}, {shift}, {self.output.zero_point});")
 
 
-@dataclass
-class Dequantize(Layer):
+@dataclass(eq=False)
+class Dequantize(Op):
     kind: ClassVar[str] = "DEQUANTIZE"
 
     @classmethod
@@ -73,11 +75,12 @@ class Dequantize(Layer):
         require_dtype(op, x, ("int8",), "input")
         require_dtype(op, y, ("float32",), "output")
         require_per_tensor(op, x, "input")
-        return cls(input=x, output=y)
+        return cls(inputs=[x], outputs=[y])
 
     def reference(self, x: np.ndarray) -> np.ndarray:
         return dequantize_s8(x, self.input.scale, self.input.zero_point).reshape(self.output.shape)
 
-    def emit_c(self, ctx, src: str, dst: str) -> None:
+    def emit_c(self, ctx, srcs: list[str], dst: str) -> None:
+        src = srcs[0]
         fn = ctx.kernel("dequantize_s8_f32")
         ctx.stmt(f"{fn}({src}, {dst}, {self.input.size}, {ctx.float_literal(self.input.scale)}, {self.input.zero_point});")

@@ -1,4 +1,8 @@
-"""RESHAPE: same bytes, new shape. Costs nothing: the output aliases the input."""
+"""RESHAPE, SQUEEZE, EXPAND_DIMS: the same bytes under a new shape.
+
+They cost nothing: the memory plan gives the output the input's buffer. Code is only
+emitted (a copy) when the output is a model output, which lives in the caller's buffer.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +11,36 @@ from typing import ClassVar
 
 import numpy as np
 
-from toolkit.ops.base import Layer, single_io
+from toolkit.ops.base import Op, require_same_quant, single_io
 
 
-@dataclass
-class Reshape(Layer):
+@dataclass(eq=False)
+class Reshape(Op):
     kind: ClassVar[str] = "RESHAPE"
     aliases_input: ClassVar[bool] = True
 
     @classmethod
-    def from_tflite(cls, op) -> "Reshape":
-        x, y = single_io(op)
-        if x.size != y.size or x.dtype != y.dtype:
-            raise op.fail(f"input {x.shape} {x.dtype} and output {y.shape} {y.dtype} differ in size or type")
-        if x.quant is not None and y.quant is not None and (
-            not np.array_equal(x.quant.scale, y.quant.scale) or not np.array_equal(x.quant.zero_point, y.quant.zero_point)
-        ):
-            raise op.fail("input and output quantization differ")
-        return cls(input=x, output=y)
+    def from_tflite(cls, raw) -> "Reshape":
+        x, y = single_io(raw)
+        if x.size != y.size:
+            raise raw.fail(f"input {list(x.shape)} and output {list(y.shape)} differ in size")
+        require_same_quant(raw, x, y)
+        # a second input (the new shape) is only read by the converter's shape inference
+        return cls(inputs=[x], outputs=[y])
 
     def reference(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(x).reshape(self.output.shape)
 
-    def emit_c(self, ctx, src: str, dst: str) -> None:
-        # Only called when the output must be materialised (it is the model output).
-        ctx.stmt(f"for (int i = 0; i < {self.output.size}; ++i) {dst}[i] = {src}[i];")
+    def emit_c(self, ctx, srcs: list[str], dst: str) -> None:
+        # Only called when the output must be materialised (it is a model output).
+        ctx.stmt(f"for (int i = 0; i < {self.output.size}; ++i) {dst}[i] = {srcs[0]}[i];")
+
+
+@dataclass(eq=False)
+class Squeeze(Reshape):
+    kind: ClassVar[str] = "SQUEEZE"
+
+
+@dataclass(eq=False)
+class ExpandDims(Reshape):
+    kind: ClassVar[str] = "EXPAND_DIMS"

@@ -1,8 +1,10 @@
 """Read a .tflite file into the model IR, without TensorFlow.
 
 The file is parsed with our own flatbuffer reader (`flatbuffer.py`) against the
-field numbers in `schema.py`; each operator is handed to the layer class registered
-for it in `toolkit.ops`, which checks what it supports and builds its IR layer.
+field numbers in `schema.py`; constant subgraphs are evaluated (`constfold.py`), the
+remaining operators put in an order that computes every operand before it is read
+(`graph.py`), and each is handed to the op class registered for it in `toolkit.ops`,
+which checks what it supports and builds its IR op.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import numpy as np
 from toolkit.errors import ModelFormatError, UnsupportedModelError
 from toolkit.ir import Model, Quant, Tensor
 from toolkit.tflite import schema as S
+from toolkit.tflite.constfold import fold_constant
 from toolkit.tflite.flatbuffer import FlatBufferError, Table
+from toolkit.tflite.graph import graph_order
 
 
 @dataclass
@@ -51,7 +55,7 @@ def parse_tflite(data: bytes, source: str = "<bytes>") -> Model:
 
 
 def _parse(data: bytes, source: str) -> Model:
-    from toolkit.ops import LAYERS  # the registry imports the IR; import late to avoid a cycle
+    from toolkit.ops import OPS  # the registry imports the IR; import late to avoid a cycle
 
     root = Table.root(data)
     subgraphs = root.tables(S.Model.SUBGRAPHS)
@@ -69,57 +73,47 @@ def _parse(data: bytes, source: str) -> Model:
         code = op.scalar(S.Operator.OPCODE_INDEX, "I")
         if code >= len(opcodes):
             raise ModelFormatError(f"{source}: operator {i} uses opcode {code}, the file defines {len(opcodes)}")
+        outputs = [_lookup(tensors, j, source) for j in op.numpy(S.Operator.OUTPUTS, "int32")]
+        if not outputs or any(t is None for t in outputs):
+            raise ModelFormatError(f"{source}: operator {i} ({opcodes[code]}) has a missing output tensor")
         raw_ops.append(
             RawOp(
                 kind=opcodes[code],
                 inputs=[_lookup(tensors, j, source) for j in op.numpy(S.Operator.INPUTS, "int32")],
-                outputs=[_lookup(tensors, j, source) for j in op.numpy(S.Operator.OUTPUTS, "int32")],
+                outputs=outputs,
                 options=op.table(S.Operator.BUILTIN_OPTIONS),
                 index=i,
             )
         )
+    graph_inputs = _graph_tensors(graph, S.SubGraph.INPUTS, tensors, "input", source)
+    graph_outputs = _graph_tensors(graph, S.SubGraph.OUTPUTS, tensors, "output", source)
 
-    raw_ops = [op for op in raw_ops if not _fold_constant(op)]
-    unsupported = sorted({op.kind for op in raw_ops if op.kind not in LAYERS})
+    raw_ops = [op for op in raw_ops if not fold_constant(op)]
+    raw_ops = graph_order(raw_ops, graph_inputs, graph_outputs, source)
+    unsupported = sorted({op.kind for op in raw_ops if op.kind not in OPS})
     if unsupported:
         raise UnsupportedModelError(
-            f"{source}: unsupported operator {', '.join(unsupported)}; supported: {', '.join(sorted(LAYERS))}"
+            f"{source}: unsupported operator {', '.join(unsupported)}; supported: {', '.join(sorted(OPS))}"
         )
-    layers = [LAYERS[op.kind].from_tflite(op) for op in raw_ops]
-
-    graph_inputs = [_lookup(tensors, j, source) for j in graph.numpy(S.SubGraph.INPUTS, "int32")]
-    graph_outputs = [_lookup(tensors, j, source) for j in graph.numpy(S.SubGraph.OUTPUTS, "int32")]
-    if len(graph_inputs) != 1 or len(graph_outputs) != 1:
-        raise UnsupportedModelError(
-            f"{source}: {len(graph_inputs)} input and {len(graph_outputs)} output tensors; "
-            "only one input tensor and one output tensor are supported (each may hold many values)"
-        )
-    _check_chain(layers, graph_inputs[0], graph_outputs[0], source)
+    ops = [OPS[op.kind].from_tflite(op) for op in raw_ops]
     return Model(
-        layers=layers,
-        input=graph_inputs[0],
-        output=graph_outputs[0],
+        ops=ops,
+        inputs=graph_inputs,
+        outputs=graph_outputs,
         description=root.string(S.Model.DESCRIPTION),
         source=source,
     )
 
 
-def _fold_constant(op: RawOp) -> bool:
-    """Evaluate a DEQUANTIZE of a constant (float16 or int8 weights) at read time.
-
-    Converters store float16 weights this way; the generated code then sees plain
-    float32 constants. Returns True when the op was folded away.
-    """
-    if op.kind != "DEQUANTIZE" or len(op.inputs) != 1 or op.inputs[0] is None or op.inputs[0].data is None:
-        return False
-    src, dst = op.inputs[0], op.outputs[0]
-    if src.dtype == "float16":
-        dst.data = src.data.astype(np.float32).reshape(dst.shape)
-    elif src.dtype == "int8" and src.quant is not None and not src.quant.per_channel:
-        dst.data = (np.float32(src.scale) * (src.data.astype(np.float32) - src.zero_point)).reshape(dst.shape)
-    else:
-        return False
-    return True
+def _graph_tensors(graph: Table, field: int, tensors: list[Tensor], role: str, source: str) -> list[Tensor]:
+    found = [_lookup(tensors, j, source) for j in graph.numpy(field, "int32")]
+    if not found:
+        raise ModelFormatError(f"{source}: the model has no {role} tensor")
+    if any(t is None for t in found):
+        raise ModelFormatError(f"{source}: a model {role} has tensor index -1")
+    if len({id(t) for t in found}) != len(found):
+        raise UnsupportedModelError(f"{source}: a tensor is listed twice as a model {role}")
+    return found
 
 
 def _op_name(code: Table) -> str:
@@ -190,17 +184,3 @@ def _quant(q: Table | None) -> Quant | None:
         zero_point=zero_point.astype(np.int64),
         axis=q.scalar(S.Quantization.QUANTIZED_DIMENSION, "i"),
     )
-
-
-def _check_chain(layers: list, graph_input: Tensor, graph_output: Tensor, source: str) -> None:
-    """The generated code runs layers in order, each feeding the next."""
-    current = graph_input
-    for layer in layers:
-        if layer.input is not current:
-            raise UnsupportedModelError(
-                f"{source}: {layer.kind} reads '{layer.input.name}', not the previous layer's output; "
-                "only sequential models are supported"
-            )
-        current = layer.output
-    if current is not graph_output:
-        raise UnsupportedModelError(f"{source}: the last layer does not produce the model output '{graph_output.name}'")

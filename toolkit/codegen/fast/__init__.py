@@ -1,0 +1,92 @@
+"""Fast paths: per core family, faster C for an op than its portable emitter.
+
+The portable C of an op (its module's `emit_c`) is the one that runs everywhere. A fast
+path is registered under (op kind, family) with
+- `applicable(op)`: whether it can compute this op exactly (shapes, quantization, bounds),
+- `cost(op)`: estimated instructions per inference, to pick among applicable ones,
+- `emit(op, ctx, srcs, dst)`: C statements, appended to `ctx` like `Op.emit_c`.
+The generator emits, per op, the cheapest applicable path of each family under that
+family's preprocessor condition, and the portable C under `#else`: one C file serves
+every core. Each fast path is tested bit for bit against the op's numpy reference on
+the cores of its family. Fast paths live in `toolkit/codegen/fast/<family>/<op>.py`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from toolkit.codegen.context import CContext
+    from toolkit.ops.base import Op
+
+# family -> the preprocessor condition that selects it (first match wins, in this order)
+FAMILIES: dict[str, str] = {
+    "dsp": "TM_DSP",  # ARMv7E-M with the DSP extension: Cortex-M4/M7/M33 (kernels/dsp.c)
+    "armv6m": "defined(__ARM_ARCH_6M__)",  # Cortex-M0/M0+ (RP2040): no 32x32->64 multiply
+    "rv32": "defined(__riscv)",  # RV32IMC
+    "avr": "defined(__AVR__)",  # 8-bit AVR: constants in program memory
+}
+
+
+@dataclass(frozen=True)
+class FastPath:
+    op: str  # TFLite builtin name
+    family: str  # a key of FAMILIES
+    name: str  # shown in model.h: what the path does
+    applicable: Callable[["Op"], bool]
+    cost: Callable[["Op"], float]
+    emit: Callable[["Op", "CContext", list[str], str], None]
+
+
+REGISTRY: dict[tuple[str, str], list[FastPath]] = {}
+
+
+def register(path: FastPath) -> FastPath:
+    if path.family not in FAMILIES:
+        raise ValueError(f"unknown family {path.family}")
+    REGISTRY.setdefault((path.op, path.family), []).append(path)
+    return path
+
+
+def choose(op: "Op", family: str) -> FastPath | None:
+    candidates = [p for p in REGISTRY.get((op.kind, family), []) if p.applicable(op)]
+    return min(candidates, key=lambda p: p.cost(op), default=None)
+
+
+def emit_op(op: "Op", ctx: "CContext", srcs: list[str], dst: str) -> list[str]:
+    """Append the C of `op` to ctx: fast paths under their conditions, portable C under
+    #else. Returns the names of the fast paths taken."""
+    chosen = [(family, p) for family in FAMILIES if (p := choose(op, family)) is not None]
+    if not chosen:
+        op.emit_c(ctx, srcs, dst)
+        return []
+    branches = []
+    for family, path in chosen:
+        with ctx.capture() as lines:
+            ctx.kernel("dsp")  # TM_DSP's definition
+            path.emit(op, ctx, srcs, dst)
+        branches.append((FAMILIES[family], lines))
+    with ctx.capture() as portable:
+        op.emit_c(ctx, srcs, dst)
+    for k, (cond, lines) in enumerate(branches):
+        ctx.stmt(f"#{'if' if k == 0 else 'elif'} {cond}")
+        ctx.stmts(lines)
+    ctx.stmts(["#else", *portable, "#endif"])
+    return [f"{family}: {path.name}" for family, path in chosen]
+
+
+def _discover() -> None:
+    """Import every fast-path module (toolkit/codegen/fast/<family>/<op>.py): each registers itself."""
+    for family in FAMILIES:
+        try:
+            package = importlib.import_module(f"{__name__}.{family}")
+        except ModuleNotFoundError:
+            continue
+        for info in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+_discover()
