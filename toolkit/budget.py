@@ -107,12 +107,22 @@ def suggestions(b: Budget, report: EmulationReport) -> list[str]:
     return static_suggestions(b, report.model)
 
 
+def peak_op(model) -> str:
+    """The op during which the most activation bytes are alive (from the memory plan)."""
+    from toolkit.codegen.memplan import plan_memory
+
+    plan = plan_memory(model)
+    live = [sum(buf.nbytes for buf in plan.buffers if buf.first <= i <= buf.last) for i in range(len(model.ops))]
+    i = max(range(len(live)), key=live.__getitem__, default=0)
+    return f"op {i} ({model.ops[i].kind})" if model.ops else "the model"
+
+
 def static_suggestions(b: Budget, model) -> list[str]:
     """What would make it fit, with numbers."""
     out: list[str] = []
     if not b.flash_ok:
         over = b.flash_bytes - b.board.flash
-        if not model.is_int8 and any(layer.input.dtype == "float32" for layer in model.layers):
+        if not model.is_int8 and any(op.input.dtype == "float32" for op in model.ops if op.inputs):
             out.append(f"use the int8 model: weights take about a quarter of their {b.const_bytes:,} float bytes "
                        "(toolkit convert writes model_int8.tflite)")
         if over < b.const_bytes:
@@ -122,12 +132,16 @@ def static_suggestions(b: Budget, model) -> list[str]:
                    "(toolkit prune --method structured, or train with a smaller --hidden)")
     if not b.ram_ok:
         over = b.ram_used - b.board.ram
-        widest = max((layer.output.size for layer in model.layers[:-1]), default=0)
-        if b.arena_bytes and over < b.arena_bytes:
-            itemsize = 4 if model.layers[0].output.dtype == "float32" else 1
+        mlp = all(op.kind in ("FULLY_CONNECTED", "QUANTIZE", "DEQUANTIZE", "RESHAPE") for op in model.ops)
+        if b.arena_bytes and over < b.arena_bytes and mlp:
+            widest = max((op.output.size for op in model.ops[:-1]), default=0)
+            itemsize = 4 if model.ops[0].output.dtype == "float32" else 1
             cut = -(-over // (2 * itemsize))  # each neuron of the widest pair costs its bytes twice at most
             out.append(f"activations need {b.arena_bytes:,} B of RAM: narrow the widest layer ({widest} neurons) by about "
                        f"{cut} (toolkit prune --method structured)")
+        elif b.arena_bytes and over < b.arena_bytes:
+            out.append(f"activations need {b.arena_bytes:,} B of RAM, most while {peak_op(model)} runs: "
+                       f"shrink the tensors alive there by {over:,} B (fewer channels, or a stride earlier)")
         if not model.is_int8:
             out.append("use the int8 model: activations take a quarter of the RAM of float ones")
         if over >= b.arena_bytes:

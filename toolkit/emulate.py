@@ -59,6 +59,17 @@ class EmulationReport:
         }
 
 
+# A runaway guest is one that takes far more than any kernel could: per inference, this
+# many instructions per MAC (the portable kernels take 5-30) plus a fixed allowance.
+RUNAWAY_PER_MAC = 200
+RUNAWAY_PER_INFERENCE = 5_000_000
+
+
+def run_limit(model: Model, n_inputs: int, backend_default: int) -> int:
+    """The instruction limit of a run: the backend's, or more for a big model and many inputs."""
+    return max(backend_default, (n_inputs + 1) * (RUNAWAY_PER_INFERENCE + RUNAWAY_PER_MAC * model.macs))
+
+
 def emulate(
     model_path: str | Path,
     arch: str,
@@ -81,8 +92,8 @@ def emulate(
     write_c(generate_c(model), build_dir / "model")
     try:
         fw = emulation.build_firmware(build_dir / "model", inputs, arch, build_dir)
-        kwargs = {"instruction_limit": instruction_limit} if instruction_limit else {}
-        run = emulation.run_elf(fw.elf, arch, **kwargs)
+        limit = instruction_limit or run_limit(model, len(inputs), emulation.backend_of(arch).default_limit)
+        run = emulation.run_elf(fw.elf, arch, instruction_limit=limit)
     except (emulation.ToolMissing, emulation.BuildError) as exc:
         raise ToolchainError(str(exc)) from None
     except emulation.GuestFault as exc:

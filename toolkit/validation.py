@@ -21,13 +21,13 @@ DEFAULT_FLOAT_RANGE = (-8.0, 8.0)
 
 def default_n_inputs(model: Model, requested: int | None) -> int:
     """All 256 values for a one-value int8 model; else the request, or 1,000 inputs
-    (fewer for big inputs: about 4 M values at most)."""
+    (fewer for big inputs: about 1 M values at most, which must fit the board's flash)."""
     if requested is not None:
         return requested
     size = sum(t.size for t in model.inputs)
     if model.input.dtype == "int8" and size == 1:
         return 256
-    return max(10, min(1000, 4_000_000 // max(size, 1)))
+    return max(10, min(1000, 1_000_000 // max(size, 1)))
 
 
 def make_inputs(model: Model, n: int, seed: int = 0, float_range: tuple[float, float] = DEFAULT_FLOAT_RANGE) -> np.ndarray:

@@ -15,7 +15,7 @@ class ModelSpec:
     quant: str = "int8"  # "int8" (int8 io), "mixed" (float io, int8 inside), "float"
     per_channel: bool = True
     input_shape: tuple[int, ...] | None = None  # e.g. (2, 2): Flatten first (a RESHAPE op)
-    output_activation: str | None = None  # e.g. "softmax" for an unsupported op
+    output_activation: str | None = None  # e.g. "elu" for an unsupported op
     seed: int = 0
 
     def slug(self) -> str:

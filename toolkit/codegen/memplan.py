@@ -6,8 +6,8 @@ its first input's buffer when that input dies there. A buffer lives from the op 
 first writes it to the last op that reads it; an op's kernel scratch (`scratch_bytes`,
 e.g. im2col) is a buffer that lives during that op only. Buffers whose lifetimes
 overlap get disjoint bytes. Offsets are chosen greedily (TFLM's greedy planner:
-largest first, each at the lowest offset that fits), trying a few orders and keeping
-the smallest arena.
+largest first, each at the lowest offset that fits), trying a few orders and seeded
+shuffles of them, and keeping the smallest arena (the plan is deterministic).
 
 The model's inputs and outputs are the caller's buffers and take no arena space.
 The lower bound is the largest total of buffers alive at once (each rounded up to the
@@ -16,11 +16,13 @@ alignment): no plan can be smaller; the planned arena is reported next to it.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 from toolkit.ir import Model, Tensor
 
 ALIGN = 4  # word alignment: kernels load several int8 values with one LDR/LDRD
+RESTARTS = 200  # shuffled orders tried after the greedy ones
 
 
 def _align(n: int) -> int:
@@ -134,6 +136,14 @@ def _place(buffers: list[Buffer]) -> int:
         sorted(buffers, key=lambda b: (b.first, -b.nbytes)),  # as the ops run
         sorted(buffers, key=lambda b: (-(b.last - b.first), -b.nbytes)),  # longest-lived first
     ]
+    # then seeded shuffles of the greedy order, while they are cheap (first-fit is quadratic)
+    rng = random.Random(0)
+    for _ in range(min(RESTARTS, 4_000_000 // len(buffers) ** 2)):
+        order = list(orders[0])
+        for _ in range(max(1, len(order) // 4)):
+            i, j = rng.randrange(len(order)), rng.randrange(len(order))
+            order[i], order[j] = order[j], order[i]
+        orders.append(order)
     best: tuple[int, list[int]] | None = None
     for order in orders:
         offsets = _first_fit(order)

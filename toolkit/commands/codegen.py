@@ -24,15 +24,17 @@ def run(args: argparse.Namespace) -> int:
     model = read_tflite(args.model)
     gen = generate_c(model, args.name, sparse=args.sparse, fold=not args.no_fold)
     header, source = write_c(gen, args.out)
-    for i, layer in enumerate(model.layers):
-        print(f"  {i}: {layer.describe()}")
+    for i, op in enumerate(gen.model.ops):
+        print(f"  {i}: {op.describe()}")
+    plan = gen.plan
+    scratch = f", incl. {plan.scratch_bytes:,} B kernel scratch" if plan.scratch_bytes else ""
     print(key_values([
-        ("input", f"{model.input.dtype} {list(model.input.shape)}"),
-        ("output", f"{model.output.dtype} {list(model.output.shape)}"),
+        *((f"input {k}" if len(model.inputs) > 1 else "input", f"{t.dtype} {list(t.shape)}") for k, t in enumerate(model.inputs)),
+        *((f"output {k}" if len(model.outputs) > 1 else "output", f"{t.dtype} {list(t.shape)}") for k, t in enumerate(model.outputs)),
         ("parameters", model.params),
         ("MACs / inference", model.macs),
         ("constant bytes (flash)", gen.const_bytes),
-        ("arena bytes (RAM)", gen.arena_bytes),
+        ("arena bytes (RAM)", f"{gen.arena_bytes:,} (lower bound {plan.lower_bound:,}: the most bytes alive at once{scratch})"),
         ("written", f"{header}, {source}"),
     ]))
     return 0
