@@ -115,7 +115,10 @@ def build_program(sources: Sequence[str | Path], arch: str, out_dir: str | Path,
     if proc.returncode != 0:
         if any(marker in log for marker in tc.library_markers):
             raise ToolMissing(f"the C library for {tc.cc} is missing: {tc.install_hint}")
-        errors = [line for line in log.splitlines() if "error" in line] or log.splitlines() or ["?"]
+        lines = log.splitlines()
+        # the most telling line first: a region overflow, then a compiler error, then the linker's summary
+        errors = ([ln for ln in lines if "overflowed by" in ln] or [ln for ln in lines if "error" in ln and "collect2" not in ln]
+                  or [ln for ln in lines if "error" in ln] or lines or ["?"])
         raise BuildError(f"building {elf.name} for {arch} failed: {errors[0].strip()} "
                          f"(full log: {out_dir / (name + '.log')})")
     return Firmware(elf=elf, map=map_file, arch=spec.name, log=log)

@@ -31,11 +31,16 @@ def load_keras(path: str | Path):
         raise ToolkitError(f"{path}: cannot load Keras model ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
 
 
+def input_name(k: int) -> str:
+    """The name of model input k in the converter's signature."""
+    return f"input_{k}"
+
+
 def _converter(model):
     """A converter for batch size 1: static shapes, so Flatten becomes a plain RESHAPE."""
     tf = import_tf()
     keras = import_keras()
-    inputs = [keras.Input(batch_shape=(1, *t.shape[1:])) for t in model.inputs]
+    inputs = [keras.Input(batch_shape=(1, *t.shape[1:]), name=input_name(k)) for k, t in enumerate(model.inputs)]
     outputs = model(inputs if len(inputs) > 1 else inputs[0])
     return tf.lite.TFLiteConverter.from_keras_model(keras.Model(inputs, outputs))
 
@@ -63,25 +68,30 @@ def to_float16_tflite(model) -> bytes:
 
 
 def to_int8_tflite(model, representative: np.ndarray | list[np.ndarray],
-                   options: QuantOptions = QuantOptions()) -> bytes:
-    """Full-integer int8 (int8 inputs and outputs) calibrated on `representative` inputs
-    (an array of samples, or one such array per model input)."""
+                   options: QuantOptions = QuantOptions(), int8_io: bool = True) -> bytes:
+    """Full-integer int8 calibrated on `representative` inputs (an array of samples, or
+    one such array per model input). int8_io: int8 inputs and outputs (else float ones,
+    with QUANTIZE and DEQUANTIZE at the edges)."""
     tf = import_tf()
     per_input = representative if isinstance(representative, list) else [representative]
     samples = [np.asarray(r, np.float32) for r in per_input]
     if not samples or len(samples[0]) == 0:
         raise ToolkitError("the representative dataset is empty")
 
-    def gen() -> Iterable[list[np.ndarray]]:
+    def gen() -> Iterable[list[np.ndarray] | dict[str, np.ndarray]]:
         for i in range(min(len(samples[0]), REPRESENTATIVE_SAMPLES)):
-            yield [s[i][None] for s in samples]
+            if len(samples) == 1:
+                yield [samples[0][i][None]]
+            else:  # by name: the converted model may order its inputs otherwise than Keras
+                yield {input_name(k): s[i][None] for k, s in enumerate(samples)}
 
     conv = _converter(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = gen
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
+    if int8_io:
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
     if not options.per_channel:
         conv._experimental_disable_per_channel = True
         conv._experimental_disable_per_channel_quantization_for_dense_layers = True

@@ -21,6 +21,15 @@ from toolkit.validation import DEFAULT_FLOAT_RANGE, Comparison, compare, default
 if TYPE_CHECKING:
     from emulation import RunResult
 
+def tensor_layout(tensors: list) -> list[dict]:
+    out, at = [], 0
+    for t in tensors:
+        q = {"scale": t.scale, "zero_point": t.zero_point} if t.quant is not None and t.dtype == "int8" else {}
+        out.append({"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "offset": at, **q})
+        at += t.size
+    return out
+
+
 @dataclass
 class EmulationReport:
     arch: str
@@ -54,6 +63,9 @@ class EmulationReport:
             "max_abs_error": self.comparison.max_abs_error,
             **timing,
             "reference": self.comparison.reference,
+            # where each model input/output sits in the concatenated vectors of the harness
+            "model_inputs": tensor_layout(self.model.inputs),
+            "model_outputs": tensor_layout(self.model.outputs),
             "passed": self.comparison.passed,
             "elf": str(self.elf),
         }

@@ -26,7 +26,8 @@ def _split(x: np.ndarray, shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
     return parts
 
 
-def tflm_outputs(model_path: str | Path, inputs: np.ndarray, input_shapes: list[tuple[int, ...]]) -> np.ndarray:
+def tflm_outputs(model_path: str | Path, inputs: np.ndarray, input_shapes: list[tuple[int, ...]],
+                 n_outputs: int = 1) -> np.ndarray:
     """Run each input row (the model inputs concatenated) through the TFLM interpreter
     (`tflite-micro` package); each output row is the model outputs concatenated."""
     try:
@@ -39,21 +40,12 @@ def tflm_outputs(model_path: str | Path, inputs: np.ndarray, input_shapes: list[
         for k, part in enumerate(_split(x, input_shapes)):
             interp.set_input(part, k)
         interp.invoke()
-        outs.append(np.concatenate([np.array(interp.get_output(k)).reshape(-1) for k in range(_n_outputs(interp))]))
+        outs.append(np.concatenate([np.array(interp.get_output(k)).reshape(-1) for k in range(n_outputs)]))
     return np.stack(outs)
 
 
-def _n_outputs(interp) -> int:
-    n = 0
-    while True:
-        try:
-            interp.get_output_details(n)
-        except (IndexError, RuntimeError, ValueError):
-            return n
-        n += 1
-
-
-def litert_outputs(model_path: str | Path, inputs: np.ndarray, input_shapes: list[tuple[int, ...]]) -> np.ndarray:
+def litert_outputs(model_path: str | Path, inputs: np.ndarray, input_shapes: list[tuple[int, ...]],
+                   n_outputs: int = 1) -> np.ndarray:
     """Run each input through LiteRT (`ai-edge-litert`), TensorFlow Lite's runtime."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
@@ -63,7 +55,7 @@ def litert_outputs(model_path: str | Path, inputs: np.ndarray, input_shapes: lis
     # Reference kernels: the plain summation order, no XNNPACK delegate.
     interp = Interpreter(model_path=str(model_path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
     interp.allocate_tensors()
-    ins, outs_ = interp.get_input_details(), interp.get_output_details()
+    ins, outs_ = interp.get_input_details(), interp.get_output_details()[:n_outputs]
     outs = []
     for x in inputs:
         for detail, part in zip(ins, _split(x, input_shapes)):

@@ -60,7 +60,7 @@ class Comparison:
 
 def reference_outputs(model: Model, model_path: str | Path, inputs: np.ndarray) -> tuple[str, np.ndarray]:
     name, run = reference_for(model)
-    return name, run(model_path, inputs, [t.shape for t in model.inputs])
+    return name, run(model_path, inputs, [t.shape for t in model.inputs], len(model.outputs))
 
 
 def compare(model: Model, ours: np.ndarray, ref: np.ndarray, reference: str) -> Comparison:

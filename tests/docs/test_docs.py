@@ -34,3 +34,12 @@ def test_commands_run(page, tmp_path):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}", TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, f"{page.name}: a command failed\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+
+
+def test_the_op_table_lists_every_registered_op():
+    from toolkit.ops import OPS
+
+    table = (ROOT / "docs" / "ops.md").read_text().split("## Supported operators", 1)[1]
+    rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| ") and not line.startswith("| op")]
+    listed = {name.strip() for row in rows for name in row.split(",")}
+    assert listed == set(OPS), f"docs/ops.md lists {sorted(listed - set(OPS))} but not {sorted(set(OPS) - listed)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -45,5 +46,7 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(scope="session")
 def graph_models(tmp_path_factory) -> GraphModels:
-    """graph_models(GraphCase) -> .tflite path; shared by the xdist workers of one run."""
-    return GraphModels(tmp_path_factory.getbasetemp().parent / "graph-models")
+    """graph_models(GraphCase) -> .tflite path; shared by the xdist workers of one run
+    (their base directories are siblings), never across runs."""
+    base = tmp_path_factory.getbasetemp()
+    return GraphModels((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "graph-models")

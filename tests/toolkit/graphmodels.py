@@ -21,7 +21,8 @@ class GraphCase:
     name: str  # unique: the cache key (with quant and seed)
     build: Callable = field(compare=False, hash=False, repr=False)  # (keras, *inputs) -> output(s)
     inputs: tuple[tuple[int, ...], ...] = ((8,),)  # shapes without the batch dimension
-    quant: str = "int8"  # "int8" (per-channel weights), "int8-pt" (per-tensor), "float"
+    quant: str = "int8"  # "int8" (per-channel weights), "int8-pt" (per-tensor), "mixed" (int8 inside,
+    # float inputs/outputs: QUANTIZE and DEQUANTIZE at the edges), "float"
     seed: int = 0
     scale: float = 2.0  # representative inputs ~ N(0, scale)
 
@@ -45,7 +46,7 @@ def convert_case(case: GraphCase) -> bytes:
         return to_float_tflite(model)
     rng = np.random.default_rng(case.seed)
     rep = [rng.normal(0, case.scale, size=(200, *s)).astype(np.float32) for s in case.inputs]
-    return to_int8_tflite(model, rep, QuantOptions(per_channel=case.quant == "int8"))
+    return to_int8_tflite(model, rep, QuantOptions(per_channel=case.quant != "int8-pt"), int8_io=case.quant != "mixed")
 
 
 class GraphModels:

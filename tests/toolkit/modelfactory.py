@@ -43,22 +43,7 @@ def build_tflite(spec: ModelSpec, path: Path) -> Path:
         data = to_float_tflite(model)
     elif spec.quant == "int8":
         data = to_int8_tflite(model, rep, QuantOptions(spec.per_channel))
-    else:
-        data = _mixed(model, rep, spec.per_channel)
+    else:  # int8 arithmetic with float input and output: the converter adds QUANTIZE/DEQUANTIZE
+        data = to_int8_tflite(model, rep, QuantOptions(spec.per_channel), int8_io=False)
     path.write_bytes(data)
     return path
-
-
-def _mixed(model, rep: np.ndarray, per_channel: bool) -> bytes:
-    """int8 arithmetic with float input and output: the converter adds QUANTIZE/DEQUANTIZE."""
-    from toolkit.convert import _converter, _run
-    from toolkit.tf_env import import_tf
-
-    tf = import_tf()
-    conv = _converter(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = lambda: ([row[None]] for row in rep)
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    if not per_channel:
-        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
-    return _run(conv)

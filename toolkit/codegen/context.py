@@ -28,6 +28,47 @@ def kernel_source(name: str) -> str:
     return resources.files("toolkit.codegen").joinpath("kernels", f"{name}.c").read_text()
 
 
+@dataclass(frozen=True)
+class Passed:
+    """Values one op left in C variables for `to`."""
+
+    to: object  # the op that reads them
+    names: tuple[str, ...]  # the variables (none when only `decision` is passed)
+    decision: object = None  # what the giver decided for the reader's code (see the giver)
+
+
+@dataclass
+class Handoff:
+    """An op's output passed to the next op in C variables (registers) instead of memory.
+
+    Owner: the generator sets `consumer` before each op: the next op when it is the only
+    reader of this op's output and that output is an arena tensor (so memory may be
+    skipped), else None. An emitter that writes its output into variables calls `give`
+    (declaring them under its own preprocessor branch); the consumer's emitter for the
+    same branch calls `take`, which clears it. The only user today is the DSP path of int8
+    FULLY_CONNECTED (fast/dsp/fully_connected.py): a small dense layer leaves its outputs
+    as int16 pairs for the next dense layer; its portable branch still writes memory,
+    which the consumer's portable branch reads.
+    """
+
+    consumer: object = None
+    passed: Passed | None = None
+
+    def give(self, names: list[str], decision: object = None) -> None:
+        if self.consumer is None:
+            raise ValueError("no consumer to hand the outputs to")
+        self.passed = Passed(self.consumer, tuple(names), decision)
+
+    def peek(self, op: object) -> Passed | None:
+        """What was passed to `op`, if anything (without taking it)."""
+        return self.passed if self.passed is not None and self.passed.to is op else None
+
+    def take(self, op: object) -> Passed | None:
+        passed = self.peek(op)
+        self.passed = None
+        return passed
+
+
 @dataclass
 class CContext:
     prefix: str
@@ -40,10 +81,11 @@ class CContext:
     # Set by the generator before emit_c: the layer's input is word-aligned (an arena
     # slot), so several of its bytes can be loaded with one LDR/LDRD.
     src_aligned: bool = False
-    consumer: object = None  # the next layer, when it reads this layer's output directly
-    # DSP path: input words a layer left in registers for the next one
-    # ({"layer": consumer, "names": [...]}).
-    fused: dict | None = None
+    handoff: Handoff = field(default_factory=Handoff)  # outputs passed to the next op in registers
+    # The code path being emitted (set by fast.emit_op): a fast-path family ("dsp"),
+    # "portable" for the #else of the op's fast paths, None when one C serves every core.
+    # An emitter puts the constant arrays only its branch reads under it (const_array's path).
+    branch: str | None = None
     sparse: str = "auto"  # weight encoding policy, see toolkit/codegen/sparse.py
     notes: list[str] = field(default_factory=list)  # one line per layer: the strategy chosen
     fold_notes: list[str] = field(default_factory=list)  # units removed before emission (fold.py)
@@ -87,27 +129,24 @@ class CContext:
         return name
 
     @contextmanager
-    def capture(self) -> Iterator[list[str]]:
-        """Collect the statements emitted inside the block instead of adding them."""
+    def capture(self, branch: str | None = "") -> Iterator[list[str]]:
+        """Collect the statements emitted inside the block instead of adding them;
+        `branch`: the code path they are for while the block runs (see `branch`; by
+        default the current one)."""
         saved, self.body = self.body, []
+        saved_branch = self.branch
+        if branch != "":
+            self.branch = branch
         try:
             yield self.body
         finally:
-            self.body = saved
+            self.body, self.branch = saved, saved_branch
 
     def stmt(self, line: str) -> None:
         self.body.append(line)
 
     def stmts(self, lines: list[str]) -> None:
         self.body.extend(lines)
-
-    def by_path(self, dsp: list[str], portable: list[str]) -> None:
-        """Statements for cores with the DSP extension, and for every other compiler/core."""
-        self.body.append(f"#if {DSP_GUARD}")
-        self.body.extend(dsp)
-        self.body.append("#else")
-        self.body.extend(portable)
-        self.body.append("#endif")
 
     def total_const_bytes(self, path: str) -> int:
         return self.const_bytes + self.path_bytes[path]

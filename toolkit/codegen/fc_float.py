@@ -9,7 +9,12 @@ applied, which only differs when a sum overflows to infinity.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from toolkit.codegen.context import CContext
 
 UNROLL_MAX = 16  # inner products this long are written out
 
@@ -48,7 +53,8 @@ def _layer(in_n: int, out_n: int, batches: int, w: str, b: str | None, clamp: li
     ]
 
 
-def emit_float(layer, ctx, src: str, dst: str) -> None:
+def emit_float(layer: Any, ctx: "CContext", src: str, dst: str) -> None:
+    """The C of a float32 FullyConnected (toolkit/ops/fully_connected.py), on every core."""
     w_data = layer.weights.data.astype(np.float32)
     out_n, in_n = w_data.shape
     batches = layer.batches

@@ -118,7 +118,7 @@ def generate_c(model: Model, name: str = "model", *, sparse: str = "auto", fold:
         ctx.src_aligned = bool(op.inputs) and ptr.aligned(op.inputs[0])
         nxt = model.ops[i + 1] if i + 1 < len(model.ops) else None
         sole = readers.get(id(op.output), 0) == 1 and plan.location(op.output).kind == "arena"
-        ctx.consumer = nxt if nxt is not None and sole and nxt.inputs and nxt.inputs[0] is op.output and not nxt.aliases_input else None
+        ctx.handoff.consumer = nxt if nxt is not None and sole and nxt.inputs and nxt.inputs[0] is op.output and not nxt.aliases_input else None
         ctx.scratch = f"((void *)&{arena}[{plan.scratch[i] // 4}])" if i in plan.scratch else ""
         ctx.stmt(f"/* {i}: {op.describe()} */")
         ctx.notes = []

@@ -122,13 +122,14 @@ class FullyConnected(Op):
     # -- C --------------------------------------------------------------------------
 
     def emit_c(self, ctx, srcs: list[str], dst: str) -> None:
-        """Per-layer C specialised at generation time (toolkit/codegen/fc_int8.py, fc_float.py)."""
+        """Portable C specialised at generation time (toolkit/codegen/fc_portable.py, fc_float.py);
+        the DSP path of the int8 layer is toolkit/codegen/fast/dsp/fully_connected.py."""
         src = srcs[0]
         if self.input.dtype == "float32":
             from toolkit.codegen.fc_float import emit_float
 
             emit_float(self, ctx, src, dst)
         else:
-            from toolkit.codegen.fc_int8 import emit_int8
+            from toolkit.codegen.fc_portable import emit_int8
 
             emit_int8(self, ctx, src, dst)

@@ -15,9 +15,11 @@ import pytest
 
 from tests.toolkit.modelfactory import ModelSpec
 from toolkit import quantization as Q
-from toolkit.codegen import fc_int8 as F
 from toolkit.codegen import generate_c
-from toolkit.codegen.fc_int8 import input_order, plan_int8
+from toolkit.codegen.fast.dsp import fc_requant as DR
+from toolkit.codegen.fast.dsp.fc_layout import input_order
+from toolkit.codegen.fc_plan import Int8Plan, plan_int8
+from toolkit.codegen.requant_narrow import NARROW_GUARD, narrow_split, narrow_terms, split_fits
 from toolkit.hostbuild import build_host
 from toolkit.tflite.reader import read_tflite
 from toolkit.validation import compare, default_n_inputs, make_inputs, reference_outputs
@@ -224,13 +226,13 @@ def test_per_channel_layouts(model_factory):
     reads) is r; "imm" is only offered where rows are written out."""
     plan = plan_int8(read_tflite(model_factory(PER_CHANNEL_SINE)).layers[1])
     assert not plan.per_tensor and np.any(plan.right != plan.right[0])
-    assert F.requant_layouts(plan) == ["r", "kr", "k_r"]
-    assert F.requant_layouts(plan, rows_unrolled=True)[-1] == "imm"
-    kr = F.requant_words(plan, "kr")
+    assert DR.requant_layouts(plan) == ["r", "kr", "k_r"]
+    assert DR.requant_layouts(plan, rows_unrolled=True)[-1] == "imm"
+    kr = DR.requant_words(plan, "kr")
     assert np.array_equal(kr[:, 0], plan.mult)
     assert np.array_equal(kr[:, 1] >> 8, plan.offset) and np.array_equal(kr[:, 1] & 255, plan.right)
     assert np.all(np.abs(kr) < 2**31)
-    assert np.array_equal(F.requant_words(plan, "k_r"), np.stack([plan.mult, plan.offset, plan.right], axis=1))
+    assert np.array_equal(DR.requant_words(plan, "k_r"), np.stack([plan.mult, plan.offset, plan.right], axis=1))
 
 
 def test_per_channel_sine_host(model_factory, tmp_path):
@@ -259,12 +261,12 @@ PER_CHANNEL_SPECS = [
 @pytest.mark.parametrize("spec", PER_CHANNEL_SPECS, ids=lambda s: s.slug())
 def test_per_channel_layouts_exact_on_m4(model_factory, tmp_path, monkeypatch, spec, layout):
     """Every layout, forced wherever it applies, is bit-exact against TFLM on the DSP path."""
-    chosen = F.choose_requant_layout
+    chosen = DR.choose_requant_layout
 
     def force(plan, words, xr, rows_unrolled):
-        return layout if layout in F.requant_layouts(plan, rows_unrolled) else chosen(plan, words, xr, rows_unrolled)
+        return layout if layout in DR.requant_layouts(plan, rows_unrolled) else chosen(plan, words, xr, rows_unrolled)
 
-    monkeypatch.setattr(F, "choose_requant_layout", force)
+    monkeypatch.setattr(DR, "choose_requant_layout", force)
     emulated(model_factory(spec), "cortex-m4", tmp_path / "m4", monkeypatch, n=200)
 
 
@@ -281,14 +283,14 @@ def _in_int32(x: np.ndarray) -> np.ndarray:
 
 def narrow_requantize(acc, mult: int, shift: int, zp: int, lo: int, hi: int, splits, sign_fix: bool,
                       folded: bool) -> np.ndarray:
-    """The C of F._portable_requant_narrow in numpy, every intermediate checked to fit int32.
+    """The C of requant_c._narrow (the ARMv6-M requantization) in numpy, every intermediate checked to fit int32.
 
     folded: the per-tensor form (offset and sign term in the last constant), else the
     per-channel one (h, then (h + K + s) >> r, digits extracted at run time)."""
     acc = np.asarray(acc, np.int64)
     left, right = max(shift, 0), max(-shift, 0)
     a = _in_int32(acc << left)
-    terms = F.narrow_terms(mult, splits, skip_zero=folded)
+    terms = narrow_terms(mult, splits, skip_zero=folded)
     t = np.zeros_like(a)
     for k, (step, _, _, d) in enumerate(terms):
         t = _in_int32(_in_int32(a * d) + (t >> step if k else 0))
@@ -305,8 +307,8 @@ def narrow_requantize(acc, mult: int, shift: int, zp: int, lo: int, hi: int, spl
     return np.clip(v, lo, hi)
 
 
-def _plan(mult: int, shift: int, zp: int, lo: int, hi: int, bound: int) -> F.Int8Plan:
-    plan = F.Int8Plan(np.zeros((1, 1), np.int64), np.zeros(1, np.int64), np.array([mult]), np.array([shift]),
+def _plan(mult: int, shift: int, zp: int, lo: int, hi: int, bound: int) -> Int8Plan:
+    plan = Int8Plan(np.zeros((1, 1), np.int64), np.zeros(1, np.int64), np.array([mult]), np.array([shift]),
                       zp, lo, hi, np.array([bound]))
     plan.left, plan.right = np.maximum(plan.shift, 0), np.maximum(-plan.shift, 0)
     plan.offset = np.array([Q.requant_offset(shift, zp)], np.int64)
@@ -314,8 +316,8 @@ def _plan(mult: int, shift: int, zp: int, lo: int, hi: int, bound: int) -> F.Int
     return plan
 
 
-def _check_layer_exhaustively(plan: F.Int8Plan, folded: bool) -> None:
-    splits = F.narrow_split(plan, folded)
+def _check_layer_exhaustively(plan: Int8Plan, folded: bool) -> None:
+    splits = narrow_split(plan, folded)
     assert splits is not None
     for o in range(plan.out_n):
         b = int(plan.bound[o])
@@ -355,7 +357,7 @@ def test_narrow_requantization_equals_tflm(seed):
         bound = int(2 ** rng.uniform(6, 19)) >> max(shift, 0)
         for folded in (True, False):
             plan = _plan(mult, shift, zp, lo, hi, bound)
-            splits = F.narrow_split(plan, folded)
+            splits = narrow_split(plan, folded)
             if splits is None:
                 continue
             acc = np.arange(-bound, bound + 1)
@@ -369,7 +371,7 @@ def test_narrow_requantization_equals_tflm(seed):
         splits = (0, *sorted(rng.choice(np.arange(1, 31), 2, replace=False).tolist()))
         top = 0
         for step in reversed(range(31)):  # the largest bound with which this split fits
-            if F._split_fits(top + (1 << step), mult, splits, 2**30 + 2**31 * Q.requant_offset(shift, zp),
+            if split_fits(top + (1 << step), mult, splits, 2**30 + 2**31 * Q.requant_offset(shift, zp),
                              bool(shift < 0 and lo < zp)):
                 top += 1 << step
         if top == 0 or (top << max(shift, 0) + 1) >= 2**31:
@@ -384,14 +386,14 @@ def test_narrow_requantization_equals_tflm(seed):
 
 def test_narrow_split_prefers_fewer_multiplies():
     plan = _plan(2**30, -3, 0, -128, 127, 1000)  # a power of two: one non-zero digit
-    splits = F.narrow_split(plan, True)
-    assert len(F.narrow_terms(2**30, splits)) == 1
-    assert F.narrow_split(_plan(2**31 - 1, 0, 0, -128, 127, 2**27), True) is None  # |acc| near 2^27
+    splits = narrow_split(plan, True)
+    assert len(narrow_terms(2**30, splits)) == 1
+    assert narrow_split(_plan(2**31 - 1, 0, 0, -128, 127, 2**27), True) is None  # |acc| near 2^27
 
 
 def test_hello_world_narrow_source(reference_models):
     source = generate_c(read_tflite(reference_models["int8"])).source
-    assert source.count(f"#if {F.NARROW_GUARD}") == 3 and "int64_t" in source
+    assert source.count(f"#if {NARROW_GUARD}") == 3 and "int64_t" in source
 
 
 @pytest.mark.parametrize("arch", NARROW_EMULATED)
@@ -428,7 +430,7 @@ def test_cortex_m3_keeps_the_long_multiply(reference_models, tmp_path, monkeypat
 @pytest.mark.parametrize("spec", PER_CHANNEL_SPECS, ids=lambda s: s.slug())
 def test_per_channel_narrow_emulated(model_factory, tmp_path, monkeypatch, spec, arch):
     model = read_tflite(model_factory(spec))
-    assert all(F.narrow_split(plan_int8(layer), plan_int8(layer).per_tensor) for layer in model.layers)
+    assert all(narrow_split(plan_int8(layer), plan_int8(layer).per_tensor) for layer in model.layers)
     emulated(model_factory(spec), arch, tmp_path / arch, monkeypatch, n=200)
 
 
@@ -445,9 +447,9 @@ def wide_bias_model(reference_models, tmp_path) -> Path:
 def test_narrow_fallback_plan(wide_bias_model):
     model = read_tflite(wide_bias_model)
     plans = [plan_int8(layer) for layer in model.layers]
-    assert all(p.fast for p in plans) and F.narrow_split(plans[1], True) is None
+    assert all(p.fast for p in plans) and narrow_split(plans[1], True) is None
     source = generate_c(model).source
-    assert source.count(f"#if {F.NARROW_GUARD}") == 2  # layers 0 and 2
+    assert source.count(f"#if {NARROW_GUARD}") == 2  # layers 0 and 2
 
 
 @pytest.mark.parametrize("arch", NARROW_EMULATED)

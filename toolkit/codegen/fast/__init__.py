@@ -2,13 +2,16 @@
 
 The portable C of an op (its module's `emit_c`) is the one that runs everywhere. A fast
 path is registered under (op kind, family) with
-- `applicable(op)`: whether it can compute this op exactly (shapes, quantization, bounds),
-- `cost(op)`: estimated instructions per inference, to pick among applicable ones,
+- `applicable(op, ctx)`: whether it can compute this op exactly (shapes, quantization,
+  bounds) and is worth it under the generation's settings (ctx.sparse, ctx.handoff),
+- `cost(op, ctx)`: estimated instructions per inference, to pick among applicable ones,
 - `emit(op, ctx, srcs, dst)`: C statements, appended to `ctx` like `Op.emit_c`.
 The generator emits, per op, the cheapest applicable path of each family under that
 family's preprocessor condition, and the portable C under `#else`: one C file serves
-every core. Each fast path is tested bit for bit against the op's numpy reference on
-the cores of its family. Fast paths live in `toolkit/codegen/fast/<family>/<op>.py`.
+every core. While a branch is emitted `ctx.branch` names it (the family, or "portable"),
+so that each branch's constant arrays can go under it. Each fast path is tested bit for
+bit against the op's numpy reference on the cores of its family. Fast paths live in
+`toolkit/codegen/fast/<family>/<op>.py`.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ class FastPath:
     op: str  # TFLite builtin name
     family: str  # a key of FAMILIES
     name: str  # shown in model.h: what the path does
-    applicable: Callable[["Op"], bool]
-    cost: Callable[["Op"], float]
+    applicable: Callable[["Op", "CContext"], bool]
+    cost: Callable[["Op", "CContext"], float]
     emit: Callable[["Op", "CContext", list[str], str], None]
 
 
@@ -51,25 +54,25 @@ def register(path: FastPath) -> FastPath:
     return path
 
 
-def choose(op: "Op", family: str) -> FastPath | None:
-    candidates = [p for p in REGISTRY.get((op.kind, family), []) if p.applicable(op)]
-    return min(candidates, key=lambda p: p.cost(op), default=None)
+def choose(op: "Op", family: str, ctx: "CContext") -> FastPath | None:
+    candidates = [p for p in REGISTRY.get((op.kind, family), []) if p.applicable(op, ctx)]
+    return min(candidates, key=lambda p: p.cost(op, ctx), default=None)
 
 
 def emit_op(op: "Op", ctx: "CContext", srcs: list[str], dst: str) -> list[str]:
     """Append the C of `op` to ctx: fast paths under their conditions, portable C under
     #else. Returns the names of the fast paths taken."""
-    chosen = [(family, p) for family in FAMILIES if (p := choose(op, family)) is not None]
+    chosen = [(family, p) for family in FAMILIES if (p := choose(op, family, ctx)) is not None]
     if not chosen:
         op.emit_c(ctx, srcs, dst)
         return []
     branches = []
     for family, path in chosen:
-        with ctx.capture() as lines:
+        with ctx.capture(family) as lines:
             ctx.kernel("dsp")  # TM_DSP's definition
             path.emit(op, ctx, srcs, dst)
         branches.append((FAMILIES[family], lines))
-    with ctx.capture() as portable:
+    with ctx.capture("portable") as portable:
         op.emit_c(ctx, srcs, dst)
     for k, (cond, lines) in enumerate(branches):
         ctx.stmt(f"#{'if' if k == 0 else 'elif'} {cond}")
