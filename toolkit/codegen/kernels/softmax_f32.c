@@ -1,4 +1,4 @@
-/* needs: softmax_expf */
+/* needs: expf */
 /* float32 softmax over the last axis, as TFLite's reference kernel: subtract the row
  * maximum, exponentiate (times beta), sum in order, divide. */
 static void tm_softmax_f32(const float *x, float *y, int32_t rows, int32_t depth, float beta)
@@ -10,7 +10,7 @@ static void tm_softmax_f32(const float *x, float *y, int32_t rows, int32_t depth
             if (x[i] > max) max = x[i];
         }
         for (i = 0; i < depth; ++i) {
-            const float e = tm_softmax_expf((x[i] - max) * beta);
+            const float e = tm_expf((x[i] - max) * beta);
             y[i] = e;
             sum += e;
         }

@@ -1,8 +1,8 @@
-/* expf() without libm, for the float activations: x = k·ln2 + r with |r| <= ln2/2
+/* expf() without libm, for the float activations and SOFTMAX: x = k·ln2 + r with |r| <= ln2/2
  * (ln2 split in two so that k·ln2_hi is exact), e^r from its degree-7 Taylor
  * polynomial (relative error < 1e-8 before rounding), 2^k put into the exponent
  * bits. Inputs above 88 give e^88; below -87, 0 (no denormals). */
-static float tm_act_expf(float x)
+static float tm_expf(float x)
 {
     union { float f; uint32_t u; } scale;
     float n, r, p;
