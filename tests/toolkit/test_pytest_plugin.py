@@ -49,3 +49,24 @@ def test_plugin_is_registered_by_the_install():
 
     names = {ep.value for ep in entry_points(group="pytest11")}
     assert "toolkit.pytest_plugin" in names, f"reinstall with 'make setup' ({sys.executable})"
+
+
+def test_plugin_with_a_cnn(pytester, graph_models):
+    """A keyword-spotting DS-CNN through the fixture: fits the Nano 33 BLE, not 16 KB of RAM."""
+    from tests.toolkit.cnnmodels import KWS
+
+    path = graph_models(KWS)
+    pytester.makepyfile(
+        test_user=f"""
+        MODEL = {str(path)!r}
+
+        def test_kws_on_the_nano(emulate):
+            r = emulate(MODEL, board="arduino-nano-33-ble", inputs=2)
+            assert r.passed and r.mismatches == 0 and r.fits and r.n_inputs == 2
+
+        def test_kws_needs_more_than_16k(emulate):
+            assert not emulate(MODEL, board="ram-16k", inputs=1).fits
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=2)

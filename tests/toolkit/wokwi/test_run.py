@@ -280,3 +280,18 @@ def test_cli_end_to_end(reference_models, tmp_path):
     scenario.write_text(scenario.read_text().replace(golden_lines(project)[-1], "O:zz"))
     proc = toolkit("run", project, "--timeout", "3000")
     assert proc.returncode == 42 and "TIMEOUT" in proc.stdout and "did not finish in 3000ms" in proc.stdout
+
+
+def test_a_cnn_project_on_the_pico_passes_its_golden_scenario(graph_models, tmp_path):
+    """The keyword-spotting DS-CNN as a Wokwi project: its scenario holds TFLM's outputs."""
+    from tests.toolkit.cnnmodels import KWS
+
+    skip_unless_engine("raspberry-pi-pico")
+    project = tmp_path / "kws"
+    proc = subprocess.run([sys.executable, "-m", "toolkit", "wokwi", str(graph_models(KWS)), "--board", "raspberry-pi-pico",
+                           "-o", str(project), "--inputs", "2"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = run_project(project)
+    assert run.exit_code == EXIT_PASS, run.message
+    assert run.serial.splitlines() == golden_lines(project) and len(golden_lines(project)) == 2
+    assert all(len(line) == len("O:") + 2 * 12 for line in golden_lines(project))  # 12 int8 class scores
