@@ -68,7 +68,7 @@ SHAPE_ONLY = {"RESHAPE", "SQUEEZE", "EXPAND_DIMS"}
 def test_every_op_on_every_core(graph_models, tmp_path, arch):
     from toolkit.emulate import emulate
 
-    for case in EVERY_OP[:2]:
+    for case in EVERY_OP:
         report = emulate(graph_models(case), arch, tmp_path / case.quant, n_inputs=4)
         assert report.comparison.passed, (case.slug(), arch, report.comparison)
 
