@@ -145,6 +145,7 @@ def _tensor(t: Table, buffers: list[Table], data: bytes, source: str) -> Tensor:
     if t.has(S.Tensor.SPARSITY):
         raise UnsupportedModelError(f"{source}: tensor '{name}' uses TFLite's sparse format; densify it first")
     tensor = Tensor(name=name, shape=shape, dtype=dtype, quant=_quant(t.table(S.Tensor.QUANTIZATION)))
+    _check_quant(tensor, source)
     buffer_index = t.scalar(S.Tensor.BUFFER, "I")
     if buffer_index >= len(buffers):
         raise ModelFormatError(f"{source}: tensor '{name}' refers to buffer {buffer_index} of {len(buffers)}")
@@ -168,6 +169,25 @@ def _buffer_bytes(buf: Table, data: bytes) -> bytes | None:
         return data[offset : offset + size]
     arr = buf.numpy(S.Buffer.DATA, "uint8")
     return arr.tobytes() if len(arr) else None
+
+
+_ZERO_POINT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
+
+
+def _check_quant(t: Tensor, source: str) -> None:
+    """Quantization parameters a kernel can compute with: a hostile file may say anything."""
+    q = t.quant
+    if q is None or t.dtype not in ("int8", "uint8", "int16", "int32"):
+        return
+    bad = [float(v) for v in q.scale if not (np.isfinite(v) and v > 0)]
+    if bad:
+        raise ModelFormatError(f"{source}: tensor '{t.name}' has quantization scale {bad[0]}; it must be finite and positive")
+    low, high = _ZERO_POINT_RANGE.get(t.dtype, (-(2**31), 2**31 - 1))
+    outside = [int(z) for z in q.zero_point if not low <= z <= high]
+    if outside:
+        raise ModelFormatError(f"{source}: tensor '{t.name}' ({t.dtype}) has zero point {outside[0]}, outside [{low}, {high}]")
+    if q.per_channel and not (0 <= q.axis < len(t.shape) and t.shape[q.axis] == len(q.scale)):
+        raise ModelFormatError(f"{source}: tensor '{t.name}' {list(t.shape)} has {len(q.scale)} scales on axis {q.axis}")
 
 
 def _quant(q: Table | None) -> Quant | None:

@@ -5,7 +5,6 @@ the interpreter, the C builds for every target compiler, and what is refused."""
 from __future__ import annotations
 
 import shutil
-import struct
 import subprocess
 
 import numpy as np
@@ -13,12 +12,11 @@ import pytest
 
 from tests.toolkit.graph.harness import check_model
 from tests.toolkit.graphmodels import GraphCase
+from tests.toolkit.tflite.patching import patch_output_quant
 from toolkit.codegen import generate_c, write_c
 from toolkit.errors import UnsupportedModelError
 from toolkit.ir import Quant, Tensor
 from toolkit.ops import OPS
-from toolkit.tflite import schema as S
-from toolkit.tflite.flatbuffer import Table
 from toolkit.tflite.reader import RawOp, read_tflite
 
 
@@ -114,18 +112,6 @@ def test_parsed_parameters(graph_models):
 # -- MEAN with the output quantization changed in the file: equal scales, larger, tiny ------
 
 
-def _patch_output_quant(data: bytes, scale: float, zero_point: int) -> bytes:
-    """The model's output tensor with another scale and zero point (same vector lengths)."""
-    buf = bytearray(data)
-    graph = Table.root(data).tables(S.Model.SUBGRAPHS)[0]
-    out = graph.tables(S.SubGraph.TENSORS)[int(graph.numpy(S.SubGraph.OUTPUTS, "int32")[0])]
-    q = out.table(S.Tensor.QUANTIZATION)
-    (s_at, _), (z_at, _) = q._vector(S.Quantization.SCALE), q._vector(S.Quantization.ZERO_POINT)
-    struct.pack_into("<f", buf, s_at, scale)
-    struct.pack_into("<q", buf, z_at, zero_point)
-    return bytes(buf)
-
-
 @pytest.mark.parametrize("name", ["gap", "gap_big"])
 @pytest.mark.parametrize("ratio, zp", [(1.0, None), (1.0, 7), (3.0, -20), (2.0**-28, 0)],
                          ids=["equal", "equal_scale", "finer", "tiny"])
@@ -135,7 +121,7 @@ def test_mean_output_quantization(graph_models, tmp_path, name, ratio, zp):
     src = graph_models(case(name))
     x = read_tflite(src).input
     path = tmp_path / "patched.tflite"
-    path.write_bytes(_patch_output_quant(src.read_bytes(), x.scale / ratio, x.zero_point if zp is None else zp))
+    path.write_bytes(patch_output_quant(src.read_bytes(), x.scale / ratio, x.zero_point if zp is None else zp))
     model = check_model(path, tmp_path / "c")
     mean = model.ops[0]
     assert mean.kind == "MEAN" and np.isclose(mean.output.scale, x.scale / ratio)

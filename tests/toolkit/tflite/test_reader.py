@@ -90,3 +90,16 @@ def test_corrupted_bytes_never_escape_as_other_exceptions(reference_models):
             parse_tflite(bytes(mutated))
         except ToolkitError:
             pass
+
+
+@pytest.mark.parametrize("scale, zero_point, what", [
+    (0.0, 0, "scale 0.0"), (float("nan"), 0, "scale nan"), (float("inf"), 0, "scale inf"), (-0.5, 0, "scale -0.5"),
+    (0.1, 200, "zero point 200"), (0.1, 2**40, f"zero point {2**40}"), (0.1, -129, "zero point -129"),
+])
+def test_hostile_quantization_is_a_format_error(reference_models, tmp_path, scale, zero_point, what):
+    from tests.toolkit.tflite.patching import patch_output_quant
+
+    data = patch_output_quant(reference_models["int8"].read_bytes(), scale, zero_point)
+    with pytest.raises(ModelFormatError, match=what) as info:
+        parse_tflite(data, "bad.tflite")
+    assert "\n" not in str(info.value)
