@@ -7,7 +7,7 @@ TOOLKIT := $(VENV)/bin/toolkit
 DEMO    := demo-output
 JOBS    ?= 2
 
-.PHONY: setup demo test test-fast clean
+.PHONY: setup demo test test-fast fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -17,6 +17,12 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q -n $(JOBS) tests
+
+# A long fuzzing campaign over mutated seed models (tests/fuzz): prints cases, cases/s and
+# the distinct failures by kind; every failing input is kept in fuzz-corpus/.
+FUZZ_CASES ?= 100000
+fuzz: setup
+	FUZZ_CASES=$(FUZZ_CASES) FUZZ_CORPUS=$(CURDIR)/fuzz-corpus $(PY) -m pytest -q -s -n 0 -p no:cacheprovider tests/fuzz/test_fuzz.py
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow" tests

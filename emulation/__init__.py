@@ -8,13 +8,15 @@
 Cores (ARCHS): Cortex-M0+/M3/M4/M7/M33 and rv32imc on Unicorn, atmega328p on
 avr8js and rp2040 on rp2040js (Wokwi's engines, in Node). Instruction counts are
 exact everywhere; cycles are exact on the Node engines and estimated on Unicorn
-by a per-core timing model (emulation.timing, TIMING_MODELS). Stands alone: it
+by a per-core timing model (emulation.timing, TIMING_MODELS); layer markers in the
+firmware split each inference into segments (emulation.layers). Stands alone: it
 does not import the model-side toolkit.
 """
 from .arch import ARCHS, Arch, get_arch
 from .backends import BACKENDS, Backend, backend_of, run_elf
 from .build import Firmware, build_firmware, build_program
 from .errors import BuildError, EmulationError, FaultInfo, GuestFault, ToolMissing, UnknownArch
+from .layers import LayerSegment
 from .result import METRIC_NAMES, RunResult, parse_console
 from .runner import DEFAULT_INSTRUCTION_LIMIT
 from .timing import CORES as TIMING_MODELS
@@ -25,5 +27,5 @@ __all__ = [
     "ARCHS", "Arch", "get_arch", "BACKENDS", "Backend", "backend_of", "Firmware", "build_firmware", "build_program",
     "BuildError", "EmulationError", "FaultInfo", "GuestFault", "ToolMissing", "UnknownArch", "METRIC_NAMES", "RunResult",
     "parse_console", "DEFAULT_INSTRUCTION_LIMIT", "run_elf", "vectors_source", "write_vectors", "TIMING_MODELS",
-    "CoreTiming",
+    "CoreTiming", "LayerSegment",
 ]

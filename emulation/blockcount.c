@@ -76,6 +76,7 @@ typedef struct {
     uint64_t mispredicted; /* conditional exits mispredicted (predictor = 1) */
     uint32_t predictor;    /* 0: penalty when taken; 1: penalty when mispredicted */
     uint32_t weigh_errors; /* blocks the callback could not weigh (charged 1 cycle per instruction) */
+    uint64_t current;      /* key of the block entered last (a code hook inside it reads this) */
 } tm_counter;
 
 static uint64_t mix(uint64_t k) {
@@ -182,6 +183,7 @@ void tm_on_block(void *uc, uint64_t address, uint32_t size, void *user_data) {
     tm_counter *c = (tm_counter *)user_data;
     uint64_t key = (address & 0xFFFFFFFFull) | ((uint64_t)size << 32);
     uint32_t n = 0;
+    c->current = key;
     if (key) {
         if (!c->slots && grow(c) != 0) return;
         uint64_t j = mix(key) & c->mask;

@@ -40,7 +40,8 @@ class Firmware:
 
 def compile_command(arch: Arch, sources: Sequence[Path], include_dirs: Sequence[Path],
                     elf: Path, map_file: Path, extra_cflags: Sequence[str] = (),
-                    stack_size: int | None = None, harness: bool = True) -> list[str]:
+                    stack_size: int | None = None, harness: bool = True,
+                    link_args: Sequence[str] = ()) -> list[str]:
     fw = firmware_dir()
     tc = arch.toolchain
     cmd = [tc.cc, *arch.cflags, *tc.cflags, *extra_cflags]
@@ -50,6 +51,7 @@ def compile_command(arch: Arch, sources: Sequence[Path], include_dirs: Sequence[
     if harness:
         cmd.append(str(fw / "harness" / "harness.c"))
     cmd += [str(fw / s) for s in arch.sources]
+    cmd += link_args  # after every object: libraries, and what must follow them
     cmd += [f"-L{fw / d}" for d in arch.script_dirs]
     cmd += ["-T", str(fw / arch.linker_script), *tc.ldflags, f"-Wl,-Map={map_file}"]
     if stack_size is not None:
@@ -90,10 +92,13 @@ def build_firmware(model_dir: str | Path, vectors: np.ndarray | str | Path, arch
 
 def build_program(sources: Sequence[str | Path], arch: str, out_dir: str | Path, *, name: str = "firmware",
                   include_dirs: Sequence[str | Path] = (), extra_cflags: Sequence[str] = (),
-                  stack_size: int | None = None, harness: bool = True) -> Firmware:
+                  stack_size: int | None = None, harness: bool = True,
+                  link_args: Sequence[str] = ()) -> Firmware:
     """Build C/assembly `sources` with the start-up, platform and boot code of `arch`
     into `out_dir/<name>.elf`. With harness=False the sources bring their own main()
-    (the platform's console, tm_putc, is still linked)."""
+    (the platform's console, tm_putc, is still linked). Sources may include objects
+    and static libraries; `link_args` come after all of them (e.g. "-lstdc++",
+    "-Wl,--wrap=main")."""
     spec = get_arch(arch)
     tc = spec.toolchain
     out_dir = Path(out_dir)
@@ -108,7 +113,7 @@ def build_program(sources: Sequence[str | Path], arch: str, out_dir: str | Path,
     elf = out_dir / f"{name}.elf"
     map_file = out_dir / f"{name}.map"
     cmd = compile_command(spec, sources, [Path(d) for d in include_dirs], elf, map_file, extra_cflags,
-                          stack_size, harness)
+                          stack_size, harness, link_args)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     log = proc.stdout + proc.stderr
     (out_dir / f"{name}.log").write_text(" ".join(cmd) + "\n" + log)
@@ -117,7 +122,7 @@ def build_program(sources: Sequence[str | Path], arch: str, out_dir: str | Path,
             raise ToolMissing(f"the C library for {tc.cc} is missing: {tc.install_hint}")
         lines = log.splitlines()
         # the most telling line first: a region overflow, then a compiler error, then the linker's summary
-        errors = ([ln for ln in lines if "overflowed by" in ln] or [ln for ln in lines if "error" in ln and "collect2" not in ln]
+        errors = ([ln for ln in lines if "overflowed by" in ln or "overflows" in ln] or [ln for ln in lines if "error" in ln and "collect2" not in ln]
                   or [ln for ln in lines if "error" in ln] or lines or ["?"])
         raise BuildError(f"building {elf.name} for {arch} failed: {errors[0].strip()} "
                          f"(full log: {out_dir / (name + '.log')})")

@@ -51,6 +51,14 @@ def format_metrics(result: RunResult) -> str:
     return "\n".join(lines)
 
 
+def format_layers(result: RunResult) -> str:
+    """The layer-marker segments of the first inference, on one line (emulation/layers.py)."""
+    segs = result.layers[0]
+    parts = [f"{'before' if s.index is None else s.index}: {s.instructions:,}" for s in segs]
+    markers = sum(s.marker_instructions for s in segs)
+    return f"layer segments (instructions, first inference): {', '.join(parts)}; markers {markers}"
+
+
 def _run(args: argparse.Namespace) -> int:
     get_arch(args.arch)  # unknown arch: clear error before touching the file
     if args.limit is not None and args.limit <= 0:
@@ -61,6 +69,8 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(result.console if result.console.endswith("\n") else result.console + "\n")
     print(f"{result.arch}: {Path(result.elf).name} ({result.engine})")
     print(format_metrics(result))
+    if result.layers:
+        print(format_layers(result))
     if args.json:
         args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
     return 0

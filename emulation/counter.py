@@ -90,6 +90,7 @@ class CounterState(ctypes.Structure):
         ("mispredicted", ctypes.c_uint64),
         ("predictor", ctypes.c_uint32),
         ("weigh_errors", ctypes.c_uint32),
+        ("current", ctypes.c_uint64),
     ]
 
 
@@ -145,6 +146,19 @@ def _library() -> ctypes.CDLL:
     lib.tm_counter_blocks.argtypes = [ctypes.POINTER(CounterState), ctypes.POINTER(Slot), ctypes.c_uint64]
     lib.tm_counter_blocks.restype = ctypes.c_uint64
     return lib
+
+
+def count_instructions(isa: int, code: bytes) -> int:
+    """Instructions in `code`, decoded as blockcount.c's count_insns does."""
+    n = i = 0
+    while i + 2 <= len(code):
+        hw = code[i] | code[i + 1] << 8
+        if isa == ISA_RISCV:
+            i += 4 if hw & 3 == 3 else 2
+        else:
+            i += 4 if hw & 0xF800 >= 0xE800 else 2
+        n += 1
+    return n
 
 
 # weigh(address, code) -> (cycles, penalty, conditional exit): the static price of one block.
@@ -218,6 +232,12 @@ class BlockCounter:
     def cycles(self) -> int | None:
         """Estimated cycles so far; None without a timing model."""
         return self.state.cycles if self._weigh is not None else None
+
+    @property
+    def current_block(self) -> tuple[int, int]:
+        """(address, size) of the block entered last: the one a code hook runs in."""
+        key = self.state.current
+        return key & 0xFFFFFFFF, key >> 32
 
     def blocks(self) -> list[BlockStats]:
         """Every distinct block seen so far, with its entry count and price."""

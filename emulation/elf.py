@@ -14,6 +14,7 @@ from elftools.elf.elffile import ELFFile
 
 from .arch import ISA_NAMES, ISA_V7, Arch
 from .errors import EmulationError
+from .layers import LAYERS_SECTION, parse_section
 
 VECTORS_SECTION = ".tm_vectors"
 _STACK_SECTIONS = (".stack", ".heap")  # reserved RAM, not counted in ram_bytes
@@ -77,6 +78,7 @@ class ElfImage:
     machine: str = "EM_ARM"  # e_machine
     riscv_isa: str | None = None  # Tag_RISCV_arch, e.g. "rv32i2p1_m2p0_c2p0"
     avr_device: str | None = None  # from avr-gcc's .note.gnu.avr.deviceinfo, e.g. "atmega328p"
+    layer_marks: list[tuple[int, int]] = field(default_factory=list)  # (address, index), from .tm_layers
     _func_starts: list[int] = field(default_factory=list, repr=False)
     _funcs: list[tuple[int, int, str]] = field(default_factory=list, repr=False)
 
@@ -215,9 +217,11 @@ def load_elf(path: str | Path) -> ElfImage:
             riscv_isa = _riscv_isa(elf) if machine == "EM_RISCV" else None
             avr_device = _avr_device(elf) if machine == "EM_AVR" else None
             entry = elf.header["e_entry"]
+            layers = elf.get_section_by_name(LAYERS_SECTION)
+            layer_marks = parse_section(layers.data(), elf.little_endian) if layers is not None else []
     except ELFError as exc:
         raise EmulationError(f"{path} is not a valid ELF: {exc}") from None
     ordered = sorted(funcs.values())
     return ElfImage(path=path, entry=entry, segments=segments, symbols=symbols, sections=sections,
                     attributes=attributes, machine=machine, riscv_isa=riscv_isa, avr_device=avr_device,
-                    _func_starts=[f[0] for f in ordered], _funcs=ordered)
+                    layer_marks=layer_marks, _func_starts=[f[0] for f in ordered], _funcs=ordered)

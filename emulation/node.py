@@ -26,6 +26,7 @@ from pathlib import Path
 from .arch import Arch
 from .elf import ElfImage, load_elf
 from .errors import EmulationError, FaultInfo, GuestFault, ToolMissing
+from .layers import NOP_CYCLES_EXACT, LayerMark
 from .result import MarkerPair, RunResult, build_result, exit_message
 from .runner import check_compatible
 from .semihosting import ADP_STOPPED_APPLICATION_EXIT
@@ -129,7 +130,8 @@ def run_node(engine_name: str, path: str | Path, spec: Arch, instruction_limit: 
     if reason != ADP_STOPPED_APPLICATION_EXIT:
         raise GuestFault(_fault(image, {"kind": "guest_error", "message": exit_message(console, reason),
                                         "pc": pc}), console)
-    pairs = [MarkerPair(p["instructions"], bytes.fromhex(p["input"]), bytes.fromhex(p["output"]), p["cycles"])
+    pairs = [MarkerPair(p["instructions"], bytes.fromhex(p["input"]), bytes.fromhex(p["output"]), p["cycles"],
+                        layers=tuple(LayerMark(i, n, c, nop_cycles=NOP_CYCLES_EXACT) for i, n, c in p.get("layers", ())))
              for p in data["pairs"]]
     return build_result(elf=str(image.path), arch=spec.name, pairs=pairs, console=console,
                         total_instructions=data["total_instructions"], total_cycles=data["total_cycles"],

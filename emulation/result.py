@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
+
+from .layers import LayerMark, LayerSegment, segments
 
 METRIC_NAMES = ("instructions", "instructions_min", "instructions_max", "cycles", "cycles_est", "timing_model",
                 "flash_bytes", "ram_bytes", "stack_bytes")
@@ -45,6 +47,9 @@ class RunResult:
     cycles_est_overhead: int | None = None  # estimated cycles of the calibration pair
     total_cycles_est: int | None = None
     timing_model: str = ""
+    # Per inference, where the firmware has layer markers (emulation/layers.py): its segments, the part
+    # before the first marker first. Empty lists without markers.
+    layers: list[list[LayerSegment]] = field(default_factory=list)
 
     @property
     def instructions(self) -> int | None:
@@ -97,6 +102,7 @@ class MarkerPair:
     output: bytes
     cycles: int | None = None  # exact (the engine's count)
     cycles_est: int | None = None  # from a timing model
+    layers: tuple[LayerMark, ...] = ()  # layer markers reached in between
 
 
 def _net(values: list[int | None], overhead: int | None) -> list[int]:
@@ -119,8 +125,12 @@ def build_result(*, elf: str, arch: str, pairs: Sequence[MarkerPair], console: s
         pairs = pairs[1:]
     cycles = _net([p.cycles for p in pairs], cycle_overhead)
     cycles_est = _net([p.cycles_est for p in pairs], est_overhead)
+    layers = [segments(p.layers, p.instructions, p.cycles, p.cycles_est, overhead, cycle_overhead, est_overhead)
+              for p in pairs] if any(p.layers for p in pairs) else []
     if not timing_model and total_cycles_est is None and total_cycles is not None:
         cycles_est, est_overhead, total_cycles_est, timing_model = cycles, cycle_overhead, total_cycles, EXACT_TIMING
+        layers = [[replace(s, cycles_est=s.cycles, marker_cycles_est=s.marker_cycles) for s in inference]
+                  for inference in layers]
     return RunResult(
         elf=elf, arch=arch,
         outputs=[p.output for p in pairs], inputs=[p.input for p in pairs], console=console,
@@ -131,6 +141,7 @@ def build_result(*, elf: str, arch: str, pairs: Sequence[MarkerPair], console: s
         cycles_per_inference=cycles, cycle_overhead=cycle_overhead, total_cycles=total_cycles, engine=engine,
         cycles_est_per_inference=cycles_est, cycles_est_overhead=est_overhead, total_cycles_est=total_cycles_est,
         timing_model=timing_model,
+        layers=layers,
     )
 
 

@@ -29,6 +29,7 @@ from .arch import Arch
 from .counter import ISA_THUMB, BlockCounter
 from .elf import ElfImage, load_elf
 from .errors import EmulationError, FaultInfo, GuestFault
+from .layers import LayerMark, block_rest
 from .memory import PROTECT_PAGE, ControlSpace, Layout, map_memory, stack_peak
 from .result import MarkerPair, RunResult, build_result, exit_message
 from .semihosting import ADP_STOPPED_APPLICATION_EXIT, Semihost, SemihostingError
@@ -62,6 +63,9 @@ class _Markers:
     end: int | None
     pending: tuple[int, int | None, bytes] | None = None  # (instructions, cycles at begin, input bytes)
     pairs: list[MarkerPair] = field(default_factory=list)
+    layers: list[LayerMark] = field(default_factory=list)  # layer markers since the pending begin
+    # (block address, block size, marker address) -> layers.block_rest of it
+    rest: dict[tuple[int, int, int], tuple[int, int, int] | None] = field(default_factory=dict)
 
 
 class UnicornRun:
@@ -112,6 +116,8 @@ class UnicornRun:
         for address, hook in ((self.markers.begin, self._on_begin), (self.markers.end, self._on_end)):
             if address is not None:
                 uc.hook_add(UC_HOOK_CODE, hook, begin=address, end=address)
+        for address, index in self.image.layer_marks:
+            uc.hook_add(UC_HOOK_CODE, self._on_layer, user_data=index, begin=address, end=address)
         self.install_core_hooks()
         uc.hook_add(UC_HOOK_INTR, self.on_interrupt)
         uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED
@@ -150,6 +156,7 @@ class UnicornRun:
         data = self._read_arg_buffer()
         if data is not None:
             self.markers.pending = (self.counter.total, self.counter.cycles, data)
+            self.markers.layers = []
 
     def _on_end(self, uc: Uc, address: int, size: int, _ud: object) -> None:
         total, cycles = self.counter.total, self.counter.cycles
@@ -159,7 +166,29 @@ class UnicornRun:
         start, start_cycles, inputs = self.markers.pending
         self.markers.pending = None
         estimate = None if cycles is None or start_cycles is None else cycles - start_cycles
-        self.markers.pairs.append(MarkerPair(total - start, inputs, data, cycles_est=estimate))
+        self.markers.pairs.append(MarkerPair(total - start, inputs, data, cycles_est=estimate,
+                                             layers=tuple(self.markers.layers)))
+
+    def _on_layer(self, uc: Uc, address: int, size: int, index: int) -> None:
+        """A layer marker (emulation/layers.py): the counts before its nop. The counter has already added
+        the whole block the nop is in, so what follows the nop in that block is taken off again."""
+        if self.markers.pending is None:
+            return
+        start, length = self.counter.current_block
+        key = (start, length, address)
+        if key not in self.markers.rest:
+            code = bytes(uc.mem_read(start, length)) if start <= address < start + length else b""
+            self.markers.rest[key] = block_rest(code, start, address, self.COUNTER_ISA, self.timing)
+        rest = self.markers.rest[key]
+        if rest is None:
+            self._stop(self._fault("bad_marker", f"layer marker {index} at 0x{address:08x} is not an instruction "
+                                   "of the block being counted", pc=address))
+            return
+        begin, begin_cycles, _ = self.markers.pending
+        cycles = self.counter.cycles
+        estimate = None if cycles is None or begin_cycles is None else cycles - rest[1] - begin_cycles
+        self.markers.layers.append(LayerMark(index, self.counter.total - rest[0] - begin, cycles_est=estimate,
+                                             nop_cycles_est=rest[2] if estimate is not None else None))
 
     def _read_arg_buffer(self) -> bytes | None:
         """The (pointer, length) buffer of a marker call, from the argument registers."""

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+APT_PACKAGES=(gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
               gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gcc-avr avr-libc binutils-avr
               chromium)  # headless Chromium renders the HTML report in the tests
 PYTHON=${PYTHON:-python3}
@@ -45,7 +45,7 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || [ constraints.txt -nt
     echo "setup: installing Python packages into $VENV (first time: about a minute)"
     log=$VENV/setup.log
     if ! { "$VENV/bin/python" -m pip install --upgrade pip &&
-           "$VENV/bin/python" -m pip install -c constraints.txt -e ".[ml,test]"; } >"$log" 2>&1; then
+           "$VENV/bin/python" -m pip install -c constraints.txt -e ".[ml,test,ray]"; } >"$log" 2>&1; then
         tail -n 20 "$log" >&2
         echo "setup: pip install failed; full log in $log" >&2
         exit 1

@@ -13,6 +13,23 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "models"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def toolkit_cache(tmp_path_factory):
+    """One TOOLKIT_CACHE_DIR for the session, shared by the xdist workers (their base
+    directories are siblings) and the CLI subprocesses: TF Lite Micro's libraries
+    (docs/tflm.md) compile once per session. A TOOLKIT_CACHE_DIR already set is kept, so
+    `TOOLKIT_CACHE_DIR=~/.cache/tinyml-toolkit make test` reuses them across sessions."""
+    if os.environ.get("TOOLKIT_CACHE_DIR"):
+        yield Path(os.environ["TOOLKIT_CACHE_DIR"])
+        return
+    base = tmp_path_factory.getbasetemp()
+    cache = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "toolkit-cache"
+    cache.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TOOLKIT_CACHE_DIR", str(cache))
+        yield cache
+
+
 @pytest.fixture(scope="session")
 def reference_models() -> dict[str, Path]:
     models = {kind: REFERENCE_DIR / f"hello_world_{kind}.tflite" for kind in ("int8", "float")}

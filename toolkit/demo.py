@@ -22,7 +22,42 @@ def _available_archs() -> set[str]:
     return set(emulation.ARCHS)
 
 
-def run_demo(out: Path, settings: StudySettings = StudySettings()) -> dict:
+# One core with the DSP extension and one without: building TFLM for every core would
+# add minutes to the demo; `toolkit emulate --engine all` does any other core.
+DEMO_TFLM_ARCHS = ("cortex-m4", "rp2040")
+
+
+def _tflm_vs_generated(model: Path, runnable: list, out: Path) -> None:
+    """TFLM (reference and CMSIS-NN kernels) beside the generated C on each Cortex-M board: tflm.json."""
+    from toolkit.errors import ToolkitError
+    from toolkit.tflm import EngineUnavailable, check_arch, find_tree, run_engines
+
+    try:
+        tree = find_tree()
+    except ToolkitError as exc:
+        print(f"skipped: {exc}")
+        return
+    rows, skipped = [], []
+    for board in runnable:
+        try:
+            check_arch(board.arch)
+        except EngineUnavailable:
+            skipped.append(f"{board.name} ({board.arch})")
+            continue
+        if board.arch not in DEMO_TFLM_ARCHS:  # each core's TFLM libraries take a minute or two to build
+            skipped.append(f"{board.name} ({board.arch}: toolkit emulate MODEL --arch {board.arch} --engine all)")
+            continue
+        s = run_engines(model, board.arch, out / "build" / f"engines-{board.arch}", tflm_tree=tree)
+        rows += [{"board": board.name, **r} for r in s.rows(board.clock_mhz)]
+    keys = ["board", "engine", "instructions", "instructions_ratio", "flash_bytes", "ram_bytes", "arena_bytes",
+            "stack_bytes", "mismatches", "differs_from_generated"]
+    print(render(keys, [[r[k] if r[k] is not None else "-" for k in keys] for r in rows]))
+    if skipped:
+        print(f"not compared here: {', '.join(skipped)} (docs/tflm.md)")
+    write_json(out / "tflm.json", rows)
+
+
+def run_demo(out: Path, settings: StudySettings = StudySettings(), tflm: bool = True) -> dict:
     start = time.monotonic()
     print(f"== 1. Train and compress (results in {out}) ==")
     rows = run_study(out, settings)
@@ -53,7 +88,11 @@ def run_demo(out: Path, settings: StudySettings = StudySettings()) -> dict:
         print(f"not emulated here: {', '.join(skipped)}")
     write_json(out / "boards.json", board_rows)
 
-    print("\n== 3. Memory budget of the int8 model against every board and RAM profile ==")
+    if tflm:
+        print("\n== 3. TF Lite Micro vs generated C on the same boards ==")
+        _tflm_vs_generated(model, runnable, out)
+
+    print("\n== 4. Memory budget of the int8 model against every board and RAM profile ==")
     budgets = []
     for board in boards().values():
         if board.arch in reports:
@@ -63,7 +102,7 @@ def run_demo(out: Path, settings: StudySettings = StudySettings()) -> dict:
                    "PASS" if b["fits"] else "FAIL"] for b in budgets]))
     write_json(out / "budget.json", budgets)
 
-    print("\n== 4. Report ==")
+    print("\n== 5. Report ==")
     from toolkit.report import build_report
     from toolkit.report.data import compute_predictions
 

@@ -6,7 +6,7 @@ The model side (reader, code generator, references) meets the emulation package 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,11 +15,13 @@ import numpy as np
 from toolkit.codegen import generate_c, write_c
 from toolkit.errors import ToolchainError, ToolkitError, ValidationFailed
 from toolkit.ir import Model
+from toolkit.profile import profile_layers
 from toolkit.tflite.reader import read_tflite
 from toolkit.validation import DEFAULT_FLOAT_RANGE, Comparison, compare, default_n_inputs, make_inputs, reference_outputs
 
 if TYPE_CHECKING:
     from emulation import RunResult
+    from toolkit.profile import LayerProfile
 
 def tensor_layout(tensors: list) -> list[dict]:
     out, at = [], 0
@@ -38,6 +40,10 @@ class EmulationReport:
     run: "RunResult"
     elf: Path
     map: Path
+    engine: str = "generated"  # or "tflm", "tflm-cmsis-nn" (toolkit.tflm)
+    arena_bytes: int | None = None  # activation arena (generated) or TFLM's tensor arena
+    details: dict = field(default_factory=dict)  # engine specifics (TFLM: kernels, ops, library, ...)
+    profile: "LayerProfile | None" = None  # per op, from a build with layer markers (emulate(per_layer=True))
 
     def to_json(self, clock_mhz: float | None = None) -> dict:
         """The metrics under the names of DESIGN.md; latency needs the board's clock."""
@@ -52,6 +58,7 @@ class EmulationReport:
         }
         return {
             "arch": self.arch,
+            "engine": self.engine,
             "n_inputs": self.comparison.n_inputs,
             "instructions": m["instructions"],
             "instructions_min": m["instructions_min"],
@@ -59,6 +66,7 @@ class EmulationReport:
             "flash_bytes": m["flash_bytes"],
             "ram_bytes": m["ram_bytes"],
             "stack_bytes": m["stack_bytes"],
+            "arena_bytes": self.arena_bytes,
             "mismatches": self.comparison.mismatches,
             "max_abs_error": self.comparison.max_abs_error,
             **timing,
@@ -68,6 +76,8 @@ class EmulationReport:
             "model_outputs": tensor_layout(self.model.outputs),
             "passed": self.comparison.passed,
             "elf": str(self.elf),
+            **({"tflm": self.details} if self.details else {}),
+            **(self.profile.report_json() if self.profile else {}),
         }
 
 
@@ -90,8 +100,10 @@ def emulate(
     seed: int = 0,
     float_range: tuple[float, float] = DEFAULT_FLOAT_RANGE,
     instruction_limit: int | None = None,
+    per_layer: bool = False,
 ) -> EmulationReport:
-    """Build and run `model_path` on `arch`; raise ToolkitError subclasses on failure."""
+    """Build and run `model_path` on `arch`; raise ToolkitError subclasses on failure. With
+    `per_layer`, also build it with layer markers (in build_dir/profile) and profile each op."""
     import emulation
 
     try:
@@ -101,11 +113,13 @@ def emulate(
     model = read_tflite(model_path)
     inputs = make_inputs(model, default_n_inputs(model, n_inputs), seed, float_range)
     build_dir = Path(build_dir)
-    write_c(generate_c(model), build_dir / "model")
+    gen = generate_c(model)
+    write_c(gen, build_dir / "model")
     try:
         fw = emulation.build_firmware(build_dir / "model", inputs, arch, build_dir)
         limit = instruction_limit or run_limit(model, len(inputs), emulation.backend_of(arch).default_limit)
         run = emulation.run_elf(fw.elf, arch, instruction_limit=limit)
+        profile = profile_layers(model, inputs, arch, build_dir / "profile", limit, run) if per_layer else None
     except (emulation.ToolMissing, emulation.BuildError) as exc:
         raise ToolchainError(str(exc)) from None
     except emulation.GuestFault as exc:
@@ -114,4 +128,5 @@ def emulate(
     if len(ours) != len(inputs):
         raise ValidationFailed(f"the firmware reported {len(ours)} outputs for {len(inputs)} inputs")
     reference, ref = reference_outputs(model, model_path, inputs)
-    return EmulationReport(arch, model, compare(model, ours, np.asarray(ref), reference), run, fw.elf, fw.map)
+    return EmulationReport(arch, model, compare(model, ours, np.asarray(ref), reference), run, fw.elf, fw.map,
+                           arena_bytes=gen.arena_bytes, profile=profile)

@@ -8,6 +8,13 @@
  * output. One calibration pair with nothing between the calls comes first, so
  * the marker overhead can be subtracted exactly.
  *
+ * Layer markers (optional, emulation/layers.py): model_invoke() may mark points of its
+ * own with a single nop whose address and an index are recorded in the non-allocated
+ * section .tm_layers (two 32-bit words per marker: address, index); the linker scripts
+ * keep that section. The emulator reads its counts at each marker inside a pair and
+ * reports the segment from one marker to the next (or to tm_mark_end) under the first
+ * marker's index. The toolkit's generated C has them with layer_markers=True (TM_LAYER).
+ *
  * Each output is also printed through tm_putc() as one text line:
  *     "O:" then the output bytes in lowercase hex, then "\n"
  * and a failing model_invoke() prints "E:<index>:<return code>\n" and stops.

@@ -43,6 +43,7 @@ MODELS: dict[str, tuple[Path, Callable[[], np.ndarray]]] = {
     "count": (FIXTURES / "count_model", lambda: COUNT_INPUTS),
     "faults": (FIXTURES / "faults", lambda: FAULT_INPUTS),
     "timing": (FIXTURES / "timing_model", lambda: TIMING_INPUTS),
+    "layers": (FIXTURES / "layer_model", lambda: COUNT_INPUTS),  # count_model with layer markers
 }
 
 

@@ -90,20 +90,46 @@ class CContext:
     notes: list[str] = field(default_factory=list)  # one line per layer: the strategy chosen
     fold_notes: list[str] = field(default_factory=list)  # units removed before emission (fold.py)
     scratch: str = ""  # C pointer to the op's kernel scratch in the arena (Op.scratch_bytes)
+    # The preprocessor condition of the branch being emitted (set by fast.emit_op for the
+    # portable #else of fast paths): the kernels it includes are compiled under it only.
+    branch_guard: str | None = None
+    _functions: dict[tuple[str, str | None], str] = field(default_factory=dict)  # see `function`
+    _kernel_guards: dict[str, str | None] = field(default_factory=dict)  # see `kernel`
 
     def kernel(self, name: str, guard: str | None = None) -> str:
         """Include kernel `name` (and what it needs) once; return its C function name.
 
         `guard`: a preprocessor condition the kernel is only compiled under (so that an
-        unused static function does not warn)."""
-        if name not in self.kernels:
-            source = kernel_source(name)
-            match = _NEEDS.search(source)
-            for dep in match.group(1).split(",") if match else ():
-                self.kernel(dep.strip(), guard)
-            text = _NEEDS.sub("", source).lstrip()
-            self.kernels[name] = f"#if {guard}\n{text}#endif\n" if guard else text
+        unused static function does not warn); by default the condition of the branch
+        being emitted (`branch_guard`). A kernel asked for under several conditions is
+        compiled under any of them."""
+        guard = guard if guard is not None else self.branch_guard
+        if name in self._kernel_guards:
+            old = self._kernel_guards[name]
+            if old is None or old == guard:
+                return f"tm_{name}"
+            guard = None if guard is None else f"({old}) || ({guard})"
+        source = kernel_source(name)
+        match = _NEEDS.search(source)
+        for dep in match.group(1).split(",") if match else ():
+            self.kernel(dep.strip(), guard)
+        text = _NEEDS.sub("", source).lstrip()
+        self.kernels[name] = f"#if {guard}\n{text}#endif\n" if guard else text
+        self._kernel_guards[name] = guard
         return f"tm_{name}"
+
+    def function(self, tag: str, text: str, guard: str | None = None) -> str:
+        """Add a function of this layer next to the kernels (`text` defines `{name}`:
+        specialised code, e.g. generated assembly) and return its name; layers whose
+        function has the same text share the first one's. `guard`: as for `kernel`."""
+        key = (text, guard)
+        if key in self._functions:
+            return self._functions[key]
+        name = f"{self.prefix}_l{self.layer}_{tag}"
+        body = text.replace("{name}", name)
+        self.kernels[name] = f"#if {guard}\n{body}#endif\n" if guard else body
+        self._functions[key] = name
+        return name
 
     def const_array(self, tag: str, ctype: str, values: np.ndarray, path: str | None = None) -> str:
         """A `static const` array (so it is placed in flash); returns its name.

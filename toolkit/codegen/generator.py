@@ -91,10 +91,13 @@ class _Pointers:
         return not t.is_constant and self.plan.location(t).kind == "arena"
 
 
-def generate_c(model: Model, name: str = "model", *, sparse: str = "auto", fold: bool = True) -> GeneratedC:
+def generate_c(model: Model, name: str = "model", *, sparse: str = "auto", fold: bool = True,
+               layer_markers: bool = False) -> GeneratedC:
     """C for `model`. sparse: "auto" (a sparse encoding where it is estimated to save both
     instructions and flash), "sparse" (wherever a layer has zero weights) or "dense".
-    fold: remove units that pruning made constant or unused (exact; see fold.py)."""
+    fold: remove units that pruning made constant or unused (exact; see fold.py).
+    layer_markers: a TM_LAYER(i) marker before op i's code and TM_LAYER(number of ops) after
+    the last, for per-layer profiles (cfiles.LAYER_MARKER); without them the C is unchanged."""
     _check(model, name, sparse)
     model, fold_notes = fold_units(model) if fold else (model, [])  # pruned-away units, exactly
     plan = plan_memory(model)
@@ -113,6 +116,8 @@ def generate_c(model: Model, name: str = "model", *, sparse: str = "auto", fold:
         if op.aliases_input and src_locs and src_locs[0] == plan.location(op.output):
             notes.append("no code: the output shares the input's bytes")
             continue
+        if layer_markers:
+            ctx.stmt(f"TM_LAYER({i});")
         srcs = [ptr(t, f"in{k}") for k, t in enumerate(op.inputs)]
         dst = ptr(op.output)
         ctx.src_aligned = bool(op.inputs) and ptr.aligned(op.inputs[0])
@@ -124,12 +129,14 @@ def generate_c(model: Model, name: str = "model", *, sparse: str = "auto", fold:
         ctx.notes = []
         taken = emit_op(op, ctx, srcs, dst)
         notes.append("; ".join(ctx.notes + taken))
+    if layer_markers:
+        ctx.stmt(f"TM_LAYER({len(model.ops)});")
     _copy_passthrough(model, ptr, ctx)
     ctx.notes = notes
     ctx.fold_notes = fold_notes
 
     header = header_text(model, name, ctx, plan)
-    source = source_text(model, name, ctx, plan)
+    source = source_text(model, name, ctx, plan, layer_markers)
     by_path = {path: ctx.total_const_bytes(path) for path in PATHS}
     return GeneratedC(name, header, source, by_path["dsp"], plan.arena_bytes, model, by_path, plan)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from toolkit.codegen.fast import scratch_bytes as fast_scratch_bytes
 from toolkit.ir import Model, Tensor
 
 ALIGN = 4  # word alignment: kernels load several int8 values with one LDR/LDRD
@@ -113,7 +114,7 @@ def plan_memory(model: Model) -> MemoryPlan:
     scratch: dict[int, int] = {}
     scratch_bufs = []
     for i, op in enumerate(model.ops):
-        n = op.scratch_bytes()
+        n = max(op.scratch_bytes(), fast_scratch_bytes(op))  # the portable C's and its fast paths'
         if n:
             scratch_bufs.append(Buffer(n, i, i, scratch_of=i))
     everything = buffers + scratch_bufs

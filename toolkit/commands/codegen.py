@@ -15,6 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sparse", choices=("auto", "sparse", "dense"), default="auto",
                    help="zero weights: a sparse encoding where it saves instructions and flash (auto), always, or never")
     p.add_argument("--no-fold", action="store_true", help="keep units that pruning made constant or unused")
+    p.add_argument("--layer-markers", action="store_true",
+                   help="a TM_LAYER(i) marker before each op (a nop the emulator watches; define TM_LAYER to time ops on a board)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from toolkit.tflite.reader import read_tflite
 
     model = read_tflite(args.model)
-    gen = generate_c(model, args.name, sparse=args.sparse, fold=not args.no_fold)
+    gen = generate_c(model, args.name, sparse=args.sparse, fold=not args.no_fold, layer_markers=args.layer_markers)
     header, source = write_c(gen, args.out)
     for i, op in enumerate(gen.model.ops):
         print(f"  {i}: {op.describe()}")

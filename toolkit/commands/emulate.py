@@ -21,7 +21,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-range", default="-8,8", help="range of random float inputs (default -8,8)")
     p.add_argument("--build-dir", help="where the C, ELF and map file are kept (default build/<model>-<arch>)")
     p.add_argument("--limit", type=int, help="instruction limit of the whole run (runaway guard)")
+    p.add_argument("--per-layer", action="store_true",
+                   help="also profile each op: a second build with layer markers, exact instructions per op")
     p.add_argument("--json", help="write the result as JSON to this file")
+    p.add_argument("--engine", default="generated", choices=("generated", "tflm", "tflm-cmsis-nn", "all"),
+                   help="what runs the model: the generated C (default), TF Lite Micro's interpreter with its "
+                        "reference kernels (tflm) or CMSIS-NN's (tflm-cmsis-nn), or all three side by side "
+                        "(Cortex-M cores; docs/tflm.md)")
+    p.add_argument("--tflm-tree", help="TFLM source tree from create_tflm_tree.py (default: $TOOLKIT_TFLM_TREE, "
+                                       "else ../shared/tflm beside the repository)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +50,12 @@ def run(args: argparse.Namespace) -> int:
     arch = board.arch if board else args.arch
     target = board.name if board else arch
     build_dir = Path(args.build_dir or Path("build") / f"{Path(args.model).stem}-{target}")
-    report = emulate(args.model, arch, build_dir, args.inputs, args.seed, parse_range(args.input_range), args.limit)
+    if args.engine != "generated":
+        if args.per_layer:
+            raise ToolkitError("--per-layer profiles the generated C; run it without --engine")
+        return _run_engines(args, arch, target, board, build_dir)
+    report = emulate(args.model, arch, build_dir, args.inputs, args.seed, parse_range(args.input_range), args.limit,
+                     per_layer=args.per_layer)
     data = report.to_json(board.clock_mhz if board else None) | ({"board": board.name, "clock_mhz": board.clock_mhz} if board else {})
     print(f"{args.model} on {target} ({arch}; instructions are exact counts)")
     print(render(
@@ -57,9 +70,36 @@ def run(args: argparse.Namespace) -> int:
     if data["latency_us"] is not None:
         timing.append(("latency", f"{data['latency_us']:,} us at {data['clock_mhz']:g} MHz"))
     print(key_values([*timing, ("reference", ref), ("result", "PASS" if data["passed"] else "FAIL"), ("firmware", data["elf"])]))
+    if report.profile is not None:
+        print(f"\nper layer on {target} (exact instructions per inference, measured between layer markers):")
+        print(report.profile.table())
     if args.json:
         write_json(args.json, data)
     return 0 if data["passed"] else 1
+
+
+def _run_engines(args: argparse.Namespace, arch: str, target: str, board, build_dir: Path) -> int:
+    """--engine tflm, tflm-cmsis-nn or all: the table of toolkit.tflm.side_by_side."""
+    from toolkit.fileio import write_json
+    from toolkit.functions import parse_range
+    from toolkit.tflm.engine import ENGINES
+    from toolkit.tflm.side_by_side import render_side_by_side, run_engines
+
+    engines = ENGINES if args.engine == "all" else (args.engine,)
+    s = run_engines(args.model, arch, build_dir, engines, args.inputs, args.seed, parse_range(args.input_range),
+                    args.limit, args.tflm_tree)
+    run = next(iter(s.reports.values())).run
+    cycles = (", cycles exact (counted by the engine)" if run.cycles is not None
+              else f", cycles estimated ({run.timing_model})" if run.timing_model else "")
+    where = f"{target} ({arch})" if board else arch
+    print(f"{args.model} on {where}: {', '.join(engines)}; the same harness, start-up code, linker script "
+          f"and emulator; instructions are exact counts{cycles}")
+    print(render_side_by_side(s))
+    if args.json:
+        clock = board.clock_mhz if board else None
+        data = s.to_json(clock) if len(engines) > 1 else s.reports[args.engine].to_json(clock)
+        write_json(args.json, data | ({"board": board.name, "clock_mhz": board.clock_mhz} if board else {}))
+    return 0 if s.passed else 1
 
 
 COMMAND = Command("emulate", "build for a microcontroller core and run it in emulation", add_arguments, run)

@@ -8,7 +8,8 @@ from toolkit.commands.base import Command
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_dir", help="a directory from 'toolkit train' (after convert) or 'toolkit demo'")
+    p.add_argument("run_dir", help="a directory from 'toolkit train' (after convert) or 'toolkit demo', or a sweep directory "
+                   "('toolkit sweep': Pareto fronts per board)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,4 +20,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND = Command("report", "write an HTML and Markdown report with plots for a run", add_arguments, run)
+COMMAND = Command("report", "write an HTML and Markdown report with plots for a run or a sweep", add_arguments, run)

@@ -49,10 +49,19 @@ def _train_student(targets: np.ndarray, data: Dataset, s: DistillSettings, callb
     return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
-def distill(teacher, data: Dataset, s: DistillSettings, callbacks: list = ()) -> DistillResult:
-    if not 0.0 <= s.alpha <= 1.0:
+def blended_targets(teacher, data: Dataset, alpha: float) -> np.ndarray:
+    if not 0.0 <= alpha <= 1.0:
         raise ValueError("alpha must be between 0 and 1")
     soft = teacher.predict(data.x["train"], verbose=0).astype(np.float32)
-    student, history = _train_student(s.alpha * data.y["train"] + (1 - s.alpha) * soft, data, s, callbacks)
+    return alpha * data.y["train"] + (1 - alpha) * soft
+
+
+def distill_student(teacher, data: Dataset, s: DistillSettings, callbacks: list = ()) -> tuple[object, dict]:
+    """The distilled student alone (no directly trained twin); returns (model, history)."""
+    return _train_student(blended_targets(teacher, data, s.alpha), data, s, callbacks)
+
+
+def distill(teacher, data: Dataset, s: DistillSettings, callbacks: list = ()) -> DistillResult:
+    student, history = _train_student(blended_targets(teacher, data, s.alpha), data, s, callbacks)
     direct, _ = _train_student(data.y["train"], data, s, callbacks)
     return DistillResult(student, direct, clean_mse(student, data), clean_mse(direct, data), clean_mse(teacher, data), history)

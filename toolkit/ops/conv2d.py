@@ -106,8 +106,8 @@ class ConvBase(Op):
         want = (1, self.rows.out_size, self.cols.out_size, self.out_channels)
         if tuple(self.output.shape) != want:
             raise raw.fail(f"output shape {list(self.output.shape)}; the options give {list(want)}")
-        if self.bias is not None and self.bias.size != self.out_channels:
-            raise raw.fail(f"bias has {self.bias.size} values for {self.out_channels} output channels")
+        if self.bias is not None and (self.bias.size != self.out_channels or len(self.bias.shape) != 1):
+            raise raw.fail(f"bias has shape {list(self.bias.shape)}; it must be [{self.out_channels}], one value per output channel")
 
     # -- shape and size -------------------------------------------------------------
 
@@ -212,13 +212,13 @@ class ConvBase(Op):
         if plan.per_tensor and plan.fast:
             lines = portable_requant(plan, acc)
         else:
-            mult = f"{ctx.const_array('mult', 'int32_t', p['mult'])}[oc]"
+            mult = f"{ctx.const_array('mult', 'int32_t', p['mult'], path=ctx.branch)}[oc]"
             # one shift for every channel (common) is a constant: faster, and avr-gcc 5 warns
             # ("uninitialized variable put into program memory") on a __flash array of equal values
             if np.all(p["shift"] == p["shift"][0]):
                 shift = f"({int(p['shift'][0])})"
             else:
-                shift = f"{ctx.const_array('shift', 'int32_t', p['shift'])}[oc]"
+                shift = f"{ctx.const_array('shift', 'int32_t', p['shift'], path=ctx.branch)}[oc]"
             if plan.fast:
                 lines = portable_requant(plan, acc, (mult, shift))
             else:
@@ -325,7 +325,7 @@ class Conv2D(ConvBase):
         _, oh, ow, oc = self.output.shape
         int8 = self.input.dtype == "int8"
         ctype, sfx = ("int8_t", "s8") if int8 else ("float", "f32")
-        w = ctx.const_array("weights", ctype, self.filter_rows())
+        w = ctx.const_array("weights", ctype, self.filter_rows(), path=ctx.branch)
         lines = [f"const {ctype} *x = {srcs[0]};", f"{ctype} *y = {dst};"]
         if int8:
             lines.append(f"int32_t *acc = (int32_t *){ctx.scratch};")
@@ -341,14 +341,14 @@ class Conv2D(ConvBase):
             ctx.notes.append("windows read in place")
         out = f"y + (oy * {ow} + ox) * {oc}"
         if int8:
-            bias = ctx.const_array("bias", "int32_t", self.int8_params()["folded"])
+            bias = ctx.const_array("bias", "int32_t", self.int8_params()["folded"], path=ctx.branch)
             per_pixel += [f"{ctx.kernel('conv_acc_s8')}({window}, {self.taps}, {w}, {oc}, {bias}, acc);",
                           f"int8_t *yp = {out};",
                           f"for (int32_t oc = 0; oc < {oc}; ++oc) {{",
                           *indent_c(self.requant_c(ctx, "acc[oc]", "yp[oc]")), "}"]
         else:
             low, high = float_range(self.activation)
-            bias = ctx.const_array("bias", "float", self.bias.data) if self.bias is not None else "0"
+            bias = ctx.const_array("bias", "float", self.bias.data, path=ctx.branch) if self.bias is not None else "0"
             per_pixel.append(f"{ctx.kernel('conv_pixel_f32')}({window}, {self.taps}, {w}, {oc}, {bias}, "
                              f"{ctx.float_literal(low)}, {ctx.float_literal(high)}, {out});")
         lines += [f"for (int32_t oy = 0; oy < {oh}; ++oy) {{",

@@ -80,12 +80,13 @@ class DepthwiseConv2D(ConvBase):
         _, oh, ow, oc = self.output.shape
         int8 = self.input.dtype == "int8"
         ctype = "int8_t" if int8 else "float"
-        w = ctx.const_array("weights", ctype, self.filter_rows())  # [oc][ky][kx]: a channel's taps contiguous
+        # [oc][ky][kx]: a channel's taps contiguous
+        w = ctx.const_array("weights", ctype, self.filter_rows(), path=ctx.branch)
         if int8:
-            bias = ctx.const_array("bias", "int32_t", self.int8_params()["folded"])
+            bias = ctx.const_array("bias", "int32_t", self.int8_params()["folded"], path=ctx.branch)
             finish = self.requant_c(ctx, "acc", "yp[oc]")
         else:
-            bias = ctx.const_array("bias", "float", self.bias.data) if self.bias is not None else None
+            bias = ctx.const_array("bias", "float", self.bias.data, path=ctx.branch) if self.bias is not None else None
             low, high = (ctx.float_literal(v) for v in float_range(self.activation))
             finish = [*([f"acc += {bias}[oc];"] if bias else []),
                       f"if (acc < {low}) acc = {low};", f"if (acc > {high}) acc = {high};", "yp[oc] = acc;"]

@@ -39,8 +39,8 @@ class FullyConnected(Op):
         out_n, in_n = w.shape
         if x.size % in_n or y.size != x.size // in_n * out_n:
             raise op.fail(f"shapes do not agree: input {x.shape}, weights {w.shape}, output {y.shape}")
-        if b is not None and b.size != out_n:
-            raise op.fail(f"bias has {b.size} values for {out_n} outputs")
+        if b is not None and (b.size != out_n or len(b.shape) != 1):
+            raise op.fail(f"bias has shape {list(b.shape)}; it must be [{out_n}], one value per output")
 
         require_dtype(op, x, ("float32", "int8"), "input")
         if x.dtype == "float32":

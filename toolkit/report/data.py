@@ -42,6 +42,7 @@ class RunData:
     variants: list[dict] = field(default_factory=list)  # compare.json rows
     boards: list[dict] = field(default_factory=list)  # per-board emulation of the int8 model
     budget: list[dict] = field(default_factory=list)  # budget rows per board/profile
+    engines: list[dict] = field(default_factory=list)  # TFLM vs generated C per board (tflm.json)
 
 
 def model_dir_of(run_dir: Path) -> Path:
@@ -106,4 +107,5 @@ def load_run(run_dir: str | Path) -> RunData:
     data.variants = (_json(run_dir / "compare.json") or {}).get("variants", [])
     data.boards = _json(run_dir / "boards.json") or []
     data.budget = _json(run_dir / "budget.json") or []
+    data.engines = _json(run_dir / "tflm.json") or []
     return data

@@ -130,3 +130,26 @@ def network(widths: list[int], path: Path) -> Path:
     ax.axis("off")
     ax.set_ylim(-max(shown) / 2 - 4.2, max(shown) / 2 + 1)
     return _save(fig, path)
+
+
+def engines(rows: list[dict], path: Path) -> Path:
+    """Instructions, flash and RAM per engine (generated C, TFLM, TFLM + CMSIS-NN) on each board."""
+    plt = _plt()
+    boards = list(dict.fromkeys(r["board"] for r in rows))
+    names = list(dict.fromkeys(r["engine"] for r in rows))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    width = 0.8 / max(1, len(names))
+    x = np.arange(len(boards))
+    for ax, key, title in ((axes[0], "instructions", "instructions / inference"), (axes[1], "flash_bytes", "flash (bytes)"),
+                           (axes[2], "ram_bytes", "RAM: data + bss (bytes)")):
+        for i, engine in enumerate(names):
+            by_board = {r["board"]: r[key] for r in rows if r["engine"] == engine}
+            ax.bar(x + (i - (len(names) - 1) / 2) * width, [by_board.get(b) or 0 for b in boards], width, label=engine)
+        ax.set_xticks(x, boards, fontsize=7, rotation=30, ha="right")
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=max(1, min((r[key] for r in rows if r.get(key)), default=10) / 10))  # bars comparable
+        ax.set_title(title)
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("TF Lite Micro vs generated C (log scale)")
+    return _save(fig, path)

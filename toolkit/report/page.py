@@ -65,6 +65,19 @@ def _sections(d: RunData, img_dir: Path) -> list[Section]:
         keys = ["board", "arch", "instructions", "cycles_est", "latency_us", "flash_bytes", "ram_bytes", "stack_bytes", "mismatches"]
         out.append(Section("Boards", "The int8 model on every board with a local emulator (cycles: see each row's timing model).",
                            table=(keys, [[r.get(k, "-") for k in keys] for r in d.boards])))
+    if d.engines:
+        keys = ["board", "engine", "instructions", "instructions_ratio", "cycles_est", "latency_us", "flash_bytes",
+                "ram_bytes", "arena_bytes", "stack_bytes", "mismatches", "differs_from_generated"]
+        out.append(Section(
+            "TF Lite Micro vs generated C",
+            "The same int8 model, core, harness, start-up code, linker script and emulator: TF Lite Micro's interpreter "
+            "with its reference kernels (tflm) and with CMSIS-NN's (tflm-cmsis-nn) beside the generated C. "
+            "instructions_ratio is each engine's instructions over the generated C's; mismatches count outputs that differ "
+            "from the TFLM interpreter on the host, differs_from_generated the inputs on which an engine's outputs differ "
+            "from the generated C's (docs/tflm.md).",
+            [(figures.engines(d.engines, img_dir / "engines.png"), "instructions, flash and RAM per engine and board")],
+            (keys, [[r.get(k) if r.get(k) is not None else "-" for k in keys] for r in d.engines]),
+        ))
     if d.budget:
         keys = ["board", "flash_bytes", "flash_limit", "ram_bytes", "stack_bytes", "ram_limit", "fits"]
         out.append(Section("Memory budget", "Flash (code + weights) and RAM (static + peak stack) against each limit.",
@@ -92,11 +105,18 @@ figcaption{color:#666;font-size:13px}"""
 
 
 def build_report(run_dir: str | Path) -> tuple[Path, Path]:
-    d = load_run(run_dir)
+    """The report of a run directory, or of a sweep directory (one with results.jsonl)."""
     run_dir = Path(run_dir)
     img_dir = run_dir / "report_files"
-    sections = _sections(d, img_dir)
-    title = "TinyML run report"
+    if (run_dir / "results.jsonl").is_file():
+        from toolkit.report.sweep import sweep_sections
+
+        return write_pages(run_dir, "TinyML sweep report", sweep_sections(run_dir, img_dir))
+    d = load_run(run_dir)
+    return write_pages(run_dir, "TinyML run report", _sections(d, img_dir))
+
+
+def write_pages(run_dir: Path, title: str, sections: list[Section]) -> tuple[Path, Path]:
     parts_html, parts_md = [f"<h1>{title}</h1>"], [f"# {title}", ""]
     for s in sections:
         parts_html.append(f"<h2>{html.escape(s.title)}</h2><p>{html.escape(s.text)}</p>")

@@ -6,7 +6,7 @@
 // One instruction is one avrInstruction() call; cycles are avr8js's cpu.cycles (exact
 // per the datasheet timings). Program addresses in results are byte addresses, as in
 // the ELF; avr8js's program counter counts 16-bit words.
-import { Session, UsageError, W_BEGIN, W_END, W_EXIT, W_IDLE, engineVersion, importEngine } from './common.mjs';
+import { Session, UsageError, W_BEGIN, W_END, W_EXIT, W_IDLE, W_LAYER, engineVersion, importEngine } from './common.mjs';
 
 const EM_AVR = 83;
 const FLASH_BYTES = 32 * 1024;
@@ -112,6 +112,13 @@ export async function createAvrMachine(elf, image, { scenario = false } = {}) {
   for (const [name, code] of [['tm_mark_begin', W_BEGIN], ['tm_mark_end', W_END], ['tm_exit', W_EXIT]]) {
     if (sym(name) !== undefined) watch[sym(name) >> 1] = code;
   }
+  const layerAt = new Map(); // layer markers by word address
+  for (const { address, index } of scenario ? [] : image.layerMarks) {
+    if (address >> 1 < imageWords && watch[address >> 1] === 0) {
+      watch[address >> 1] = W_LAYER;
+      layerAt.set(address >> 1, index);
+    }
+  }
   if (scenario) {
     // The program counter can only be on such a word when it executes it as an rjmp to itself.
     for (let w = 0; w < imageWords; w++) if (progMem[w] === RJMP_SELF) watch[w] |= W_IDLE;
@@ -158,6 +165,8 @@ export async function createAvrMachine(elf, image, { scenario = false } = {}) {
     const base = code & ~W_IDLE;
     if (session.marker(base, count, cpu.cycles, argBuffer)) {
       // tm_mark_begin / tm_mark_end recorded
+    } else if (base === W_LAYER) {
+      session.layer(layerAt.get(pc), count, cpu.cycles);
     } else if (base === W_EXIT) {
       if (session.exitReason === null) session.exitReason = u32(22); // tm_exit(uint32_t reason): r25..r22
       if (!scenario) return true;

@@ -55,6 +55,7 @@ function parseArgs(argv, defaultLimit) {
 export const W_BEGIN = 1;
 export const W_END = 2;
 export const W_EXIT = 3;
+export const W_LAYER = 0x40; // a layer marker's nop (emulation/layers.py)
 export const W_IDLE = 0x80;
 
 export class Session {
@@ -67,7 +68,14 @@ export class Session {
   }
 
   begin(instructions, cycles, input) {
-    this.pending = { instructions, cycles, input };
+    this.pending = { instructions, cycles, input, layers: [] };
+  }
+
+  /** A layer marker reached inside a pair: its index and the counts since the begin marker. */
+  layer(index, instructions, cycles) {
+    if (this.pending === null) return;
+    const { pending } = this;
+    pending.layers.push([index, instructions - pending.instructions, cycles - pending.cycles]);
   }
 
   end(instructions, cycles, output) {
@@ -79,6 +87,7 @@ export class Session {
       cycles: cycles - pending.cycles,
       input: Buffer.from(pending.input).toString('hex'),
       output: Buffer.from(output).toString('hex'),
+      layers: pending.layers,
     });
   }
 

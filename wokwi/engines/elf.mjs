@@ -1,14 +1,16 @@
-// Minimal ELF32 little-endian reader: load segments and symbols, enough to run
-// firmware on an emulator without the cross toolchain.
+// Minimal ELF32 little-endian reader: load segments, symbols and layer markers, enough
+// to run firmware on an emulator without the cross toolchain.
 import { readFileSync } from 'node:fs';
 
 const PT_LOAD = 1;
 const SHT_SYMTAB = 2;
+const LAYERS_SECTION = '.tm_layers';
 
 export class ElfError extends Error {}
 
 /**
- * Reads `path`; returns { machine, entry, segments: [{ address, data }], symbols: Map }.
+ * Reads `path`; returns { machine, entry, segments: [{ address, data }], symbols: Map,
+ * layerMarks: [{ address, index }] } (layer markers: section .tm_layers, emulation/layers.py).
  * Segments are placed at their physical (load) address, so the flash image of
  * initialised data comes out where the start-up code copies it from.
  */
@@ -46,7 +48,21 @@ export function readElf(path) {
     }
   }
 
+  const shstrndx = buf.readUInt16LE(50);
+  const names = shstrndx < shnum ? buf.readUInt32LE(shoff + shstrndx * shentsize + 16) : 0;
+  const layerMarks = [];
   const symbols = new Map();
+  for (let i = 0; i < shnum; i++) {
+    const h = shoff + i * shentsize;
+    const nameAt = names + buf.readUInt32LE(h);
+    if (names && buf.toString('latin1', nameAt, buf.indexOf(0, nameAt)) === LAYERS_SECTION) {
+      const offset = buf.readUInt32LE(h + 16);
+      const size = buf.readUInt32LE(h + 20);
+      for (let e = offset; e + 8 <= offset + size; e += 8) {
+        layerMarks.push({ address: buf.readUInt32LE(e) & ~1, index: buf.readUInt32LE(e + 4) });
+      }
+    }
+  }
   for (let i = 0; i < shnum; i++) {
     const s = shoff + i * shentsize;
     if (buf.readUInt32LE(s + 4) !== SHT_SYMTAB) continue;
@@ -63,5 +79,5 @@ export function readElf(path) {
       if (!symbols.has(name)) symbols.set(name, buf.readUInt32LE(e + 4));
     }
   }
-  return { machine, entry, segments, symbols };
+  return { machine, entry, segments, symbols, layerMarks };
 }

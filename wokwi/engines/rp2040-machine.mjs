@@ -18,7 +18,7 @@
 // loads/stores and peripheral bus waits; flash reads cost no XIP cache misses).
 // Simulated time is the engine's clock, advanced by each instruction's cycles at clk_sys
 // (125 MHz unless the firmware sets up the PLL), as rp2040js's own Simulator does.
-import { Session, UsageError, W_BEGIN, W_END, W_EXIT, W_IDLE, engineVersion, importEngine } from './common.mjs';
+import { Session, UsageError, W_BEGIN, W_END, W_EXIT, W_IDLE, W_LAYER, engineVersion, importEngine } from './common.mjs';
 
 const EM_ARM = 40;
 const FLASH_START = 0x10000000;
@@ -215,6 +215,11 @@ export async function createRp2040Machine(elf, image, { scenario = false } = {})
   for (const [name, code] of [['tm_mark_begin', W_BEGIN], ['tm_mark_end', W_END], ['tm_exit', W_EXIT]]) {
     if (sym(name) !== undefined) watchAt(sym(name), code);
   }
+  const layerAt = new Map(); // layer markers by address
+  for (const { address, index } of scenario ? [] : image.layerMarks) {
+    watchAt(address, W_LAYER);
+    layerAt.set(address, index);
+  }
   const resetHandler = mcu.readUint32(IMAGE_VECTORS + 4) & ~1;
   if (((resetHandler - FLASH_START) >>> 0) >= imageEnd - FLASH_START) {
     throw new UsageError(`${elf}: the reset vector at 0x${(IMAGE_VECTORS + 4).toString(16)} ` +
@@ -300,6 +305,8 @@ export async function createRp2040Machine(elf, image, { scenario = false } = {})
     const base = code & ~W_IDLE;
     if (session.marker(base, count, core.cycles, argBuffer)) {
       // tm_mark_begin / tm_mark_end recorded
+    } else if (base === W_LAYER) {
+      if (layerAt.has(pc)) session.layer(layerAt.get(pc), count, core.cycles);
     } else if (base === W_ENTRY) {
       if (!entered) paintStack();
       entered = true;

@@ -42,6 +42,8 @@ class FastPath:
     applicable: Callable[["Op", "CContext"], bool]
     cost: Callable[["Op", "CContext"], float]
     emit: Callable[["Op", "CContext", list[str], str], None]
+    # arena scratch the path needs beyond the op's own (Op.scratch_bytes); 0 when not applicable
+    scratch: Callable[["Op"], int] | None = None
 
 
 REGISTRY: dict[tuple[str, str], list[FastPath]] = {}
@@ -59,6 +61,12 @@ def choose(op: "Op", family: str, ctx: "CContext") -> FastPath | None:
     return min(candidates, key=lambda p: p.cost(op, ctx), default=None)
 
 
+def scratch_bytes(op: "Op") -> int:
+    """The most arena scratch any fast path of `op` may use (the memory plan reserves it)."""
+    return max((p.scratch(op) for paths in (REGISTRY.get((op.kind, f), []) for f in FAMILIES)
+                for p in paths if p.scratch is not None), default=0)
+
+
 def emit_op(op: "Op", ctx: "CContext", srcs: list[str], dst: str) -> list[str]:
     """Append the C of `op` to ctx: fast paths under their conditions, portable C under
     #else. Returns the names of the fast paths taken."""
@@ -73,7 +81,11 @@ def emit_op(op: "Op", ctx: "CContext", srcs: list[str], dst: str) -> list[str]:
             path.emit(op, ctx, srcs, dst)
         branches.append((FAMILIES[family], lines))
     with ctx.capture("portable") as portable:
-        op.emit_c(ctx, srcs, dst)
+        ctx.branch_guard = f"!({' || '.join(cond for cond, _ in branches)})"
+        try:
+            op.emit_c(ctx, srcs, dst)
+        finally:
+            ctx.branch_guard = None
     for k, (cond, lines) in enumerate(branches):
         ctx.stmt(f"#{'if' if k == 0 else 'elif'} {cond}")
         ctx.stmts(lines)
