@@ -16,7 +16,8 @@ from .errors import EmulationError
 from .node import run_avr8js, run_rp2040js
 from .result import RunResult
 from .riscv import run_riscv
-from .runner import DEFAULT_INSTRUCTION_LIMIT, run_arm
+from .arm import run_arm
+from .runner import DEFAULT_INSTRUCTION_LIMIT
 
 
 NODE_INSTRUCTION_LIMIT = 200_000_000

@@ -7,8 +7,8 @@ the difference of the running totals between them, minus that of the first
 (calibration) pair, is the count of one inference.
 
 UnicornRun holds what every core shares (memory, counter, markers, memory
-faults, the end of a run); ArmRun adds the Cortex-M specifics (vector table,
-semihosting, System Control Space, exception handlers). The RISC-V core is in
+faults, the end of a run); the Cortex-M specifics (vector table, semihosting,
+System Control Space, exception handlers) are in arm.py, the RISC-V core's in
 riscv.py.
 """
 from __future__ import annotations
@@ -16,38 +16,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from unicorn import (UC_ARCH_ARM, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID,
+from unicorn import (UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID,
                      UC_ERR_READ_PROT, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT, UC_ERR_WRITE_UNMAPPED,
                      UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_PROT, UC_HOOK_MEM_FETCH_UNMAPPED,
                      UC_HOOK_MEM_READ_PROT, UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE_PROT,
                      UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED,
                      UC_MEM_READ_PROT, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED,
-                     UC_MODE_THUMB, Uc, UcError)
-from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_SP
+                     Uc, UcError)
 
 from .arch import Arch
-from .counter import ISA_THUMB, BlockCounter
+from .counter import BlockCounter
 from .elf import ElfImage, load_elf
 from .errors import EmulationError, FaultInfo, GuestFault
 from .layers import LayerMark, block_rest
-from .memory import PROTECT_PAGE, ControlSpace, Layout, map_memory, stack_peak
+from .memory import ControlSpace, Layout, map_memory, stack_peak
 from .result import MarkerPair, RunResult, build_result, exit_message
-from .semihosting import ADP_STOPPED_APPLICATION_EXIT, Semihost, SemihostingError
+from .semihosting import ADP_STOPPED_APPLICATION_EXIT, Semihost
 
 DEFAULT_INSTRUCTION_LIMIT = 2_000_000_000
-# emu_start needs an end address; never reached (not in 0xFxxxxxxx, EXC_RETURN space).
-_SENTINEL = 0xDFFFFFF0
 
-# QEMU's ARM exception numbers, as Unicorn passes them to UC_HOOK_INTR.
-_EXCP_BKPT = 7
-_EXCEPTION_NAMES = {
-    1: "undefined instruction", 2: "svc instruction", 3: "prefetch abort", 4: "data abort",
-    7: "breakpoint", 8: "exception return", 16: "semihosting trap",
-    17: "coprocessor (FPU) access while disabled", 18: "invalid state (branch without the Thumb bit?)",
-    19: "stack limit violation", 22: "unaligned access", 23: "division by zero",
-}
-_VECTOR_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault",
-                 11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}
 _MEM_ACCESS = {
     UC_MEM_READ_UNMAPPED: ("read", False), UC_MEM_WRITE_UNMAPPED: ("write", False),
     UC_MEM_FETCH_UNMAPPED: ("fetch", False), UC_MEM_READ_PROT: ("read", True),
@@ -274,115 +261,6 @@ class UnicornRun:
             raise GuestFault(fault, self.host.text())
 
 
-class ArmRun(UnicornRun):
-    """A Cortex-M core: vector table, semihosting, System Control Space, exception handlers."""
-
-    UC_ARCH = UC_ARCH_ARM
-    UC_MODE = UC_MODE_THUMB
-    REG_PC = UC_ARM_REG_PC
-    REG_SP = UC_ARM_REG_SP
-    ARG_REGS = (UC_ARM_REG_R0, UC_ARM_REG_R1)
-    COUNTER_ISA = ISA_THUMB
-    PROTECT_PAGE = PROTECT_PAGE
-    SENTINEL = _SENTINEL
-    EXIT_CALL = "a semihosting SYS_EXIT"
-
-    def __init__(self, image: ElfImage, arch: Arch, instruction_limit: int, timing: bool = True):
-        self.scs = ControlSpace()
-        self.fpu_checked = False
-        super().__init__(image, arch, instruction_limit, timing)
-
-    @property
-    def semihost(self) -> Semihost:
-        return self.host
-
-    def control_space(self) -> ControlSpace | None:
-        return self.scs
-
-    def install_core_hooks(self) -> None:
-        for address, names in self._handlers().items():
-            self.uc.hook_add(UC_HOOK_CODE, self._on_handler, user_data=names, begin=address, end=address)
-
-    def _handlers(self) -> dict[int, list[str]]:
-        """Exception handler addresses from the vector table -> exception names."""
-        handlers: dict[int, list[str]] = {}
-        base = self.layout.flash.start
-        for index, name in _VECTOR_NAMES.items():
-            value = int.from_bytes(self.uc.mem_read(base + 4 * index, 4), "little")
-            if value not in (0, 0xFFFFFFFF) and self.layout.flash.contains(value & ~1):
-                handlers.setdefault(value & ~1, []).append(name)
-        for address in (self.markers.begin, self.markers.end):
-            handlers.pop(address, None)
-        return handlers
-
-    def on_first_marker(self) -> None:
-        if not self.fpu_checked:
-            self._check_fpu_enabled()
-
-    def _check_fpu_enabled(self) -> None:
-        self.fpu_checked = True
-        if self.arch.fpu and self.image.attributes.fp_arch and not self.scs.fpu_enabled:
-            pc = self.uc.reg_read(UC_ARM_REG_PC)
-            self._stop(self._fault("fpu_disabled", "the firmware uses the FPU but start-up did not enable "
-                                   "it (CPACR 0xE000ED88 bits 20-23); a real chip faults on the first "
-                                   "FPU instruction", pc=pc))
-
-    def _on_handler(self, uc: Uc, address: int, size: int, names: list[str]) -> None:
-        lr = uc.reg_read(UC_ARM_REG_LR)
-        name = "HardFault" if "HardFault" in names else names[0]
-        if lr >> 28 == 0xF:  # EXC_RETURN: a real exception entry; the frame holds the faulting pc
-            sp = uc.reg_read(UC_ARM_REG_SP)
-            pc = int.from_bytes(uc.mem_read(sp + 24, 4), "little")
-            how = "on an exception"
-        else:
-            pc = (lr & ~1) - 2  # inside the call instruction
-            how = "by a direct call"
-        handler = self.image.function_at(address) or f"0x{address:08x}"
-        shared = f", shared by {len(names)} vectors" if len(names) > 1 else ""
-        self._stop(self._fault("hardfault" if name == "HardFault" else "exception_handler",
-                               f"the guest entered its {name} handler ({handler}{shared}) {how}", pc=pc))
-
-    def on_interrupt(self, uc: Uc, intno: int, _ud: object) -> None:
-        pc = uc.reg_read(UC_ARM_REG_PC)
-        if intno == _EXCP_BKPT:
-            insn = int.from_bytes(uc.mem_read(pc, 2), "little")
-            if insn == 0xBEAB:  # bkpt 0xab: semihosting; pc points at the bkpt itself
-                try:
-                    self.semihost.call(uc)
-                except SemihostingError as exc:
-                    self._stop(self._fault("semihosting", str(exc), pc=pc))
-                    return
-                if self.semihost.exited:
-                    uc.emu_stop()
-                else:
-                    uc.reg_write(UC_ARM_REG_PC, (pc + 2) | 1)
-                return
-            self._stop(self._fault("breakpoint", f"bkpt 0x{insn & 0xFF:02x} outside a debugger", pc=pc))
-            return
-        name = _EXCEPTION_NAMES.get(intno, f"exception {intno}")
-        self._stop(self._fault("cpu_exception", name + self.mismatch_hint(), pc=pc))
-
-    def stop_hint(self, pc: int) -> str:
-        """Unicorn ends the run on wfi/wfe: no interrupt will ever wake the core."""
-        for address in (pc - 2, pc):
-            try:
-                insn = int.from_bytes(self.uc.mem_read(address, 2), "little")
-            except UcError:
-                continue
-            if insn in (0xBF30, 0xBF20):
-                return f" (it executed {'wfi' if insn == 0xBF30 else 'wfe'}: no interrupt will wake it here)"
-        return ""
-
-    def start(self) -> int:
-        base = self.layout.flash.start
-        sp = int.from_bytes(self.uc.mem_read(base, 4), "little")
-        reset = int.from_bytes(self.uc.mem_read(base + 4, 4), "little")
-        if not reset & 1:
-            raise GuestFault(self._fault("bad_vector_table", f"reset vector 0x{reset:08x} lacks the Thumb bit"))
-        self.uc.reg_write(UC_ARM_REG_SP, sp)
-        return reset
-
-
 def _addr(value: int | None) -> int | None:
     return None if value is None else value & ~1
 
@@ -425,9 +303,3 @@ def run_unicorn(run_class: type[UnicornRun], path: str | Path, spec: Arch, instr
                         total_instructions=run.counter.total, sizes=image.sizes(), stack_bytes=stack_bytes,
                         engine=unicorn_version(), total_cycles_est=run.counter.cycles,
                         timing_model=run.timing.label if run.timing else "")
-
-
-def run_arm(path: str | Path, spec: Arch, instruction_limit: int, check_arch: bool = True,
-            timing: bool = True) -> RunResult:
-    """Backend "unicorn-arm": a Cortex-M core on Unicorn."""
-    return run_unicorn(ArmRun, path, spec, instruction_limit, check_arch, timing)

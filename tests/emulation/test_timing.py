@@ -11,7 +11,7 @@ from emulation import ARCHS, TIMING_MODELS, get_arch, run_elf
 from emulation.elf import load_elf
 from emulation.result import EXACT_TIMING
 from emulation.riscv import RiscvRun
-from emulation.runner import ArmRun, run_arm
+from emulation.arm import ArmRun, run_arm
 from emulation.timing import cores, get_core, price_block
 
 from .firmware_fixtures import ALL_ARCHS, COUNT_INPUTS, CORTEX_M
