@@ -67,8 +67,8 @@ class ConvBase(Op):
         opts = raw.options
         if opts is None:
             raise raw.fail("no options table (strides and padding are missing)")
-        o = {name: opts.scalar(i, "b" if name in ("padding", "activation") else "i",
-                               1 if name.startswith("dilation") else 0) for name, i in fields.items()}
+        o = {name: raw.option(i, "b" if name in ("padding", "activation") else "i",
+                              1 if name.startswith("dilation") else 0) for name, i in fields.items()}
         padding = padding_name(raw, o["padding"])
         activation = fused_activation(raw, o["activation"])
         check_positive(raw, stride_h=o["stride_h"], stride_w=o["stride_w"],

@@ -9,7 +9,7 @@ which checks what it supports and builds its IR op.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from toolkit.tflite import schema as S
 from toolkit.tflite.constfold import fold_constant
 from toolkit.tflite.flatbuffer import FlatBufferError, Table
 from toolkit.tflite.graph import graph_order
+from toolkit.tflite.rewrite import fold_dilated
 
 
 @dataclass
@@ -31,6 +32,13 @@ class RawOp:
     outputs: list[Tensor]
     options: Table | None
     index: int
+    overrides: dict[int, float] = field(default_factory=dict)  # option field -> value, set by rewrite.py
+
+    def option(self, index: int, fmt: str, default: float = 0) -> float:
+        """An option's value: an override if a rewrite set one, else the options table's."""
+        if index in self.overrides:
+            return self.overrides[index]
+        return self.options.scalar(index, fmt, default) if self.options is not None else default
 
     def fail(self, what: str) -> UnsupportedModelError:
         return UnsupportedModelError(f"unsupported {self.kind} (operator {self.index}): {what}")
@@ -89,6 +97,7 @@ def _parse(data: bytes, source: str) -> Model:
     graph_outputs = _graph_tensors(graph, S.SubGraph.OUTPUTS, tensors, "output", source)
 
     raw_ops = [op for op in raw_ops if not fold_constant(op)]
+    raw_ops = fold_dilated(raw_ops, graph_outputs)
     raw_ops = graph_order(raw_ops, graph_inputs, graph_outputs, source)
     unsupported = sorted({op.kind for op in raw_ops if op.kind not in OPS})
     if unsupported:
