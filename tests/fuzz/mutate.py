@@ -44,7 +44,8 @@ def tensor_index(buf: bytearray, rng: random.Random) -> None:
     """An operator input/output (or a subgraph input/output) index: -1, out of range or another tensor."""
     graph = _graph(buf)
     n_tensors = graph.vector_len(S.SubGraph.TENSORS)
-    values = (-1, -2, n_tensors, n_tensors + 1, 2**31 - 1, -(2**31), *range(n_tensors))
+    another = rng.randrange(n_tensors) if n_tensors else 0  # n_tensors may itself be corrupt
+    values = (-1, -2, n_tensors, n_tensors + 1, 2**31 - 1, -(2**31), another, another, another)
     if rng.random() < 0.2:
         _vec_i32(buf, graph, rng.choice((S.SubGraph.INPUTS, S.SubGraph.OUTPUTS)), rng, values)
         return

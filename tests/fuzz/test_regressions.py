@@ -13,7 +13,6 @@ import struct
 import pytest
 
 from tests.fuzz.conftest import REFERENCE
-from tests.fuzz.mutate import mutate
 from tests.fuzz.property import check_bytes, check_host
 from toolkit.errors import ModelFormatError, ToolkitError
 from toolkit.tflite import schema as S
@@ -74,26 +73,24 @@ def _first_op_output(data: bytes) -> int:
 
 def test_model_input_read_by_no_operator_compiles(tmp_path):
     """An operator input index moved from the model input to a constant left `in` unused:
-    the C failed -Werror=unused-parameter. Now `(void)in;` and the C compiles and agrees."""
-    data = mutate(_reference("hello_world_float"),
-                  [("random_bytes", 6699644), ("tensor_index", 6699644), ("buffer_bytes", 362)])
-    out = check_bytes(data)
+    the C failed -Werror=unused-parameter (found as hello_world_float with random_bytes,
+    tensor_index and buffer_bytes steps). Now `(void)in;`; the C compiles and agrees."""
+    data = _reference("hello_world_float")
+    ops = _graph(data).tables(S.SubGraph.OPERATORS)
+    last_bias = int(ops[-1].numpy(S.Operator.INPUTS, "int32")[2])  # [1]: the size of the model input
+    out = check_bytes(set_index(data, S.Operator.INPUTS, 0, last_bias, op=0))
     assert out.status == "ok", out
     assert check_host(out.model, tmp_path).status == "ok"
 
 
 def test_fully_connected_bias_of_shape_16x1_is_refused():
     """A bias index pointing at a [16, 1] tensor (16 values, but 2-D) was accepted and the
-    reference broadcast it to [16, 16]: ValueError in reshape. Now refused at read time."""
-    data = mutate(_reference("hello_world_float"), [("tensor_index", 283765), ("quantization", 2684)])
-    _refused(data, "FULLY_CONNECTED", "operator 0", "bias has shape [16, 1]")
-
-
-def test_fully_connected_bias_2d_direct():
+    reference broadcast it to [16, 16]: ValueError in reshape (found as hello_world_float with
+    tensor_index and quantization steps). Now refused at read time, naming the operator."""
     data = _reference("hello_world_float")
     op0 = _graph(data).tables(S.SubGraph.OPERATORS)[0]
     weights = int(op0.numpy(S.Operator.INPUTS, "int32")[1])  # [16, 1]: 16 values like the bias
-    _refused(set_index(data, S.Operator.INPUTS, 2, weights, op=0), "operator 0", "bias has shape [16, 1]")
+    _refused(set_index(data, S.Operator.INPUTS, 2, weights, op=0), "FULLY_CONNECTED", "operator 0", "bias has shape [16, 1]")
 
 
 # -- found by the campaign of issue 15 (820,000 files), kept so they stay fixed --------------
@@ -135,7 +132,46 @@ def test_dequantize_fold_with_wrong_output_shape(fuzz_seeds):
            if S.BUILTIN_OPS[codes[op.scalar(S.Operator.OPCODE_INDEX, "I")]] == "DEQUANTIZE"]
     assert deq, "the float16 seed has no DEQUANTIZE"
     out = int(graph.tables(S.SubGraph.OPERATORS)[deq[0]].numpy(S.Operator.OUTPUTS, "int32")[0])
-    start, n = graph.tables(S.SubGraph.TENSORS)[out]._vector(S.Tensor.SHAPE)
+    start, _ = graph.tables(S.SubGraph.TENSORS)[out]._vector(S.Tensor.SHAPE)
     buf = bytearray(data)
     struct.pack_into("<i", buf, start, 5)
     assert check_bytes(bytes(buf)).status != "fail"
+
+
+def test_quantize_with_output_of_another_size_is_refused():
+    """QUANTIZE whose output index moved to a [1, 16] tensor (hello_world_int8 with opcode and
+    quantization steps): the reference failed to reshape 1 value into 16. Now refused."""
+    data = _reference("hello_world_int8")
+    graph = _graph(data)
+    ops = graph.tables(S.SubGraph.OPERATORS)
+    first_out = int(ops[0].numpy(S.Operator.OUTPUTS, "int32")[0])  # FULLY_CONNECTED 1->16: [1, 16]
+    codes = Table.root(data).tables(S.Model.OPERATOR_CODES)
+    at = codes[ops[0].scalar(S.Operator.OPCODE_INDEX, "I")]._field(S.OperatorCode.BUILTIN_CODE)
+    buf = bytearray(data)
+    struct.pack_into("<i", buf, at, S.BUILTIN_OPS.index("QUANTIZE"))  # operator 0 becomes QUANTIZE
+    data = bytes(buf)
+    assert int(ops[0].numpy(S.Operator.OUTPUTS, "int32")[0]) == first_out
+    msg = _refused(data)
+    assert "different sizes" in msg or "QUANTIZE" in msg, msg
+
+
+def test_weight_scale_1e30_is_refused(fuzz_seeds):
+    """A per-channel weight scale of 1e30 in FULLY_CONNECTED (tiny CNN int8, two quantization
+    steps) saturated the multiplier: 5 of 12 host outputs differed from the reference."""
+    data = fuzz_seeds[INT8_SEED]
+    graph = _graph(data)
+    codes = [max(c.scalar(S.OperatorCode.BUILTIN_CODE, "i"), c.scalar(S.OperatorCode.DEPRECATED_BUILTIN_CODE, "b"))
+             for c in Table.root(data).tables(S.Model.OPERATOR_CODES)]
+    fc = next(i for i, op in enumerate(graph.tables(S.SubGraph.OPERATORS))
+              if S.BUILTIN_OPS[codes[op.scalar(S.Operator.OPCODE_INDEX, "I")]] == "FULLY_CONNECTED")
+    weights = int(graph.tables(S.SubGraph.OPERATORS)[fc].numpy(S.Operator.INPUTS, "int32")[1])
+    msg = _refused(set_quant(data, weights, scale=1e30), "FULLY_CONNECTED", f"operator {fc}", "weight scale 1e+30")
+    assert "rescale" in msg
+
+
+def test_conv_weight_scale_huge_is_refused(fuzz_seeds):
+    data = fuzz_seeds[INT8_SEED]
+    graph = _graph(data)
+    op0 = graph.tables(S.SubGraph.OPERATORS)[0]  # CONV_2D
+    weights = int(op0.numpy(S.Operator.INPUTS, "int32")[1])
+    _refused(set_quant(data, weights, scale=3.4e38), "operator", "rescale")

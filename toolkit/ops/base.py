@@ -111,6 +111,20 @@ def require_per_tensor(raw: "RawOp", tensor: Tensor, role: str) -> None:
         raise raw.fail(f"{role} '{tensor.name}' is quantized per channel; only weights may be")
 
 
+MAX_MULTIPLIER = 2.0**16  # input scale * weight scale / output scale beyond this is no real model
+
+
+def require_multipliers(raw: "RawOp", x: Tensor, w: Tensor, y: Tensor) -> None:
+    """The effective rescale of an int8 layer with weights, input·weight/output per channel:
+    finite and below MAX_MULTIPLIER, else the int32 rescaling in C overflows."""
+    real = float(x.quant.scale[0]) * np.asarray(w.quant.scale, np.float64) / float(y.quant.scale[0])
+    bad = np.flatnonzero(~(np.isfinite(real) & (real < MAX_MULTIPLIER)))
+    if bad.size:
+        c = int(bad[0])
+        raise raw.fail(f"weight scale {float(w.quant.scale[c]):.6g} (channel {c}) with input scale {float(x.quant.scale[0]):.6g} "
+                       f"and output scale {float(y.quant.scale[0]):.6g} gives a rescale of {real[c]:.6g}; it must be below {MAX_MULTIPLIER:g}")
+
+
 def require_same_quant(raw: "RawOp", a: Tensor, b: Tensor) -> None:
     """int8 ops that move values without arithmetic need equal scales and zero points."""
     if a.dtype != b.dtype:

@@ -23,7 +23,15 @@ import numpy as np
 
 from toolkit import quantization as Q
 from toolkit.ir import Tensor
-from toolkit.ops.base import Op, float_range, fused_activation, require_dtype, require_per_tensor, single_io
+from toolkit.ops.base import (
+    Op,
+    float_range,
+    fused_activation,
+    require_dtype,
+    require_multipliers,
+    require_per_tensor,
+    single_io,
+)
 from toolkit.ops.window import Window, check_positive, padding_name
 
 # Field numbers of the options tables (schema.fbs field order).
@@ -97,6 +105,7 @@ class ConvBase(Op):
         q = w.quant
         if q is None or np.any(q.zero_point != 0):
             raise raw.fail("int8 filters need zero points of 0 (TFLite's int8 specification)")
+        require_multipliers(raw, x, w, y)
         channels = w.shape[cls.quant_axis]
         if q.per_channel and (q.axis != cls.quant_axis or len(q.scale) != channels):
             raise raw.fail(f"per-channel filter scales must run along axis {cls.quant_axis} ({channels} channels); "

@@ -9,7 +9,15 @@ import numpy as np
 
 from toolkit import quantization as Q
 from toolkit.ir import Tensor
-from toolkit.ops.base import Op, float_range, fused_activation, require_dtype, require_per_tensor, single_io
+from toolkit.ops.base import (
+    Op,
+    float_range,
+    fused_activation,
+    require_dtype,
+    require_multipliers,
+    require_per_tensor,
+    single_io,
+)
 from toolkit.tflite import schema as S
 
 
@@ -57,6 +65,7 @@ class FullyConnected(Op):
                 raise op.fail("int8 weights need zero points of 0 (TFLite's int8 specification)")
             if w.quant.per_channel and (w.quant.axis != 0 or len(w.quant.scale) != out_n):
                 raise op.fail("per-channel weights must have one scale per output channel")
+            require_multipliers(op, x, w, y)
         return cls(inputs=[x], outputs=[y], weights=w, bias=b, activation=activation)
 
     # -- shape and size -------------------------------------------------------------

@@ -36,6 +36,8 @@ class Quantize(Op):
     @classmethod
     def from_tflite(cls, op) -> "Quantize":
         x, y = single_io(op)
+        if x.size != y.size:
+            raise op.fail(f"input {list(x.shape)} and output {list(y.shape)} have different sizes")
         require_dtype(op, x, ("float32", "int8"), "input")
         require_dtype(op, y, ("int8",), "output")
         require_per_tensor(op, y, "output")
@@ -72,6 +74,8 @@ class Dequantize(Op):
     @classmethod
     def from_tflite(cls, op) -> "Dequantize":
         x, y = single_io(op)
+        if x.size != y.size:
+            raise op.fail(f"input {list(x.shape)} and output {list(y.shape)} have different sizes")
         require_dtype(op, x, ("int8",), "input")
         require_dtype(op, y, ("float32",), "output")
         require_per_tensor(op, x, "input")
