@@ -51,3 +51,34 @@ def check_model(path: Path, work: Path, n: int = N_INPUTS, seed: int = 3) -> Mod
     host = build_host(generate_c(model), work).invoke(inputs)
     assert_agree(model, host, ours if name == "tflm" else ref, "host C vs reference")
     return model
+
+
+# The generated C must compile warning-free with every cross compiler we target (AVR builds
+# are GNU C: TM_ROM is the __flash address space there).
+CROSS_COMPILERS = {
+    "avr-gcc": ["-mmcu=atmega328p", "-std=gnu99"],
+    "riscv64-unknown-elf-gcc": ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "-std=c99"],
+    "arm-none-eabi-gcc": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-std=c99"],
+    "arm-none-eabi-gcc/m0plus": ["-mcpu=cortex-m0plus", "-mthumb", "-std=c99"],
+}
+
+
+def assert_cross_compiles(paths: list[Path], work: Path, compiler: str) -> None:
+    """Compile each model's generated C with `compiler` (a key of CROSS_COMPILERS), -Werror."""
+    import shutil
+    import subprocess
+
+    from toolkit.codegen import write_c
+
+    cc = compiler.split("/")[0]
+    if shutil.which(cc) is None:
+        import pytest
+
+        pytest.skip(f"{cc} not installed")
+    for path in paths:
+        out = work / path.stem
+        write_c(generate_c(read_tflite(path)), out)
+        cmd = [cc, *CROSS_COMPILERS[compiler], "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c",
+               str(out / "model.c"), "-o", str(out / "model.o")]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        assert done.returncode == 0, f"{path.name}: {' '.join(cmd)}\n{done.stderr}"

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tests.toolkit.graph.harness import check_model
+from tests.toolkit.graph.harness import CROSS_COMPILERS, assert_cross_compiles, check_model
 from tests.toolkit.graphmodels import GraphCase
 from toolkit.codegen import generate_c
 from toolkit.errors import UnsupportedModelError
@@ -247,32 +247,14 @@ def test_elementwise_emulated(graph_models, tmp_path, case, arch):
 
 # -- the C builds with every target compiler (int is 16 bits on AVR) ---------------------------
 
-TARGETS = {  # AVR builds are GNU C: TM_ROM is the __flash address space there
-    "avr-gcc": ["-mmcu=atmega328p", "-std=gnu99"],
-    "riscv64-unknown-elf-gcc": ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "-std=c99"],
-    "arm-none-eabi-gcc": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-std=c99"],
-}
 CROSS = [find_case(n, quant=q) for n in ("add_channels", "sub_const_first", "mul_scalar", "mul_const", "tanh_mul_leaky",
                                          "add_sigmoid_leaky", "hard_swish", "relu", "relu6", "sub_relu6")
          for q in ("int8", "float")]
 
 
-@pytest.mark.parametrize("compiler", list(TARGETS))
+@pytest.mark.parametrize("compiler", list(CROSS_COMPILERS))
 def test_cross_compiles(graph_models, tmp_path, compiler):
-    import shutil
-    import subprocess
-
-    from toolkit.codegen import write_c
-
-    if shutil.which(compiler) is None:
-        pytest.skip(f"{compiler} not installed")
-    for c in CROSS:
-        out = tmp_path / c.slug()
-        write_c(generate_c(read_tflite(graph_models(c))), out)
-        cmd = [compiler, *TARGETS[compiler], "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c",
-               str(out / "model.c"), "-o", str(out / "model.o")]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        assert done.returncode == 0, f"{c}: {' '.join(cmd)}\n{done.stderr}"
+    assert_cross_compiles([graph_models(c) for c in CROSS], tmp_path, compiler)
 
 
 # -- pieces ------------------------------------------------------------------------------------

@@ -4,16 +4,13 @@ the interpreter, the C builds for every target compiler, and what is refused."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
-from tests.toolkit.graph.harness import check_model
+from tests.toolkit.graph.harness import CROSS_COMPILERS, assert_cross_compiles, check_model
 from tests.toolkit.graphmodels import GraphCase
 from tests.toolkit.tflite.patching import patch_output_quant
-from toolkit.codegen import generate_c, write_c
 from toolkit.errors import UnsupportedModelError
 from toolkit.ir import Quant, Tensor
 from toolkit.ops import OPS
@@ -147,26 +144,13 @@ def test_emulated(graph_models, tmp_path, case, arch):
 
 # -- the C builds with every target compiler (int is 16 bits on AVR) --------------------------
 
-TARGETS = {  # AVR builds are GNU C: TM_ROM is the __flash address space there
-    "avr-gcc": ["-mmcu=atmega328p", "-std=gnu99"],
-    "riscv64-unknown-elf-gcc": ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "-std=c99"],
-    "arm-none-eabi-gcc": ["-mcpu=cortex-m0plus", "-mthumb", "-std=c99"],
-}
 CROSS = [case(n, q) for n in ("avg3s2same_odd", "max2x3s12same", "gap_big", "zeropad_asym", "padv2_half",
                               "concat_dense_axis1", "concat_const") for q in ("int8", "float")]
 
 
-@pytest.mark.parametrize("compiler", list(TARGETS))
+@pytest.mark.parametrize("compiler", list(CROSS_COMPILERS))
 def test_cross_compiles(graph_models, tmp_path, compiler):
-    if shutil.which(compiler) is None:
-        pytest.skip(f"{compiler} not installed")
-    for c in CROSS:
-        out = tmp_path / c.slug()
-        write_c(generate_c(read_tflite(graph_models(c))), out)
-        cmd = [compiler, *TARGETS[compiler], "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-c",
-               str(out / "model.c"), "-o", str(out / "model.o")]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        assert done.returncode == 0, f"{c}: {' '.join(cmd)}\n{done.stderr}"
+    assert_cross_compiles([graph_models(c) for c in CROSS], tmp_path, compiler)
 
 
 # -- what is refused --------------------------------------------------------------------------
