@@ -2,7 +2,7 @@
 
     python benchmarks/codegen_bench.py [--models int8 float] [--archs cortex-m4 ...] [--json out.json]
 
-Each reference model (shared/reference/models/hello_world_{int8,float}.tflite) is
+Each reference model (docs/models/hello_world_{int8,float}.tflite) is
 generated, cross-compiled with the firmware harness, run on all its test inputs in
 Unicorn (exact instruction counts) and checked against the reference interpreter
 with toolkit.emulate.emulate(). Instruction counts are the mean per inference
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from emulation import ARCHS  # noqa: E402
 from toolkit.emulate import emulate  # noqa: E402
 
-MODELS_DIR = ROOT.parent / "shared" / "reference" / "models"
+MODELS_DIR = ROOT / "docs" / "models"
 CORES = ["cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33"]
 FIELDS = ("instructions", "flash_bytes", "ram_bytes", "stack_bytes", "mismatches", "max_abs_error")
 

@@ -10,7 +10,10 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "models"
+ROOT = Path(__file__).resolve().parents[1]
+# TF Lite Micro's hello-world models, kept in the repository (docs/models/README.md)
+REFERENCE_DIR = ROOT / "docs" / "models"
+
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,6 +37,5 @@ def toolkit_cache(tmp_path_factory):
 def reference_models() -> dict[str, Path]:
     models = {kind: REFERENCE_DIR / f"hello_world_{kind}.tflite" for kind in ("int8", "float")}
     missing = [str(p) for p in models.values() if not p.exists()]
-    if missing:
-        pytest.skip(f"reference models not found beside the repository: {', '.join(missing)}")
+    assert not missing, f"the repository's example models are missing: {', '.join(missing)}"
     return models

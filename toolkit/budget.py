@@ -55,7 +55,8 @@ class Budget:
             "board": self.board.name, "fits": self.fits,
             "flash_bytes": self.flash_bytes, "flash_limit": self.board.flash,
             "ram_bytes": self.ram_bytes, "stack_bytes": self.stack_bytes, "ram_limit": self.board.ram,
-            "arch": self.board.arch, "suggestions": self.suggestions,
+            "arch": self.board.arch, "const_bytes": self.const_bytes, "arena_bytes": self.arena_bytes,
+            "suggestions": self.suggestions,
             **({"lower_bound": self.lower_bound} if self.lower_bound else {}),
         }
 
@@ -87,7 +88,8 @@ def static_budget(model_path: str | Path, board: Board, reason: str) -> Budget:
 
     model = read_tflite(model_path)
     gen = generate_c(model)
-    b = Budget(board, gen.const_bytes, gen.arena_bytes, 0, gen.const_bytes, gen.arena_bytes,
+    const = gen.const_bytes_on(board.arch)
+    b = Budget(board, const, gen.arena_bytes, 0, const, gen.arena_bytes,
                lower_bound=f"the build for {board.arch} failed ({reason.split(': ', 1)[-1][:160]}); figures are lower bounds")
     b.suggestions = static_suggestions(b, model)
     return b
@@ -98,7 +100,7 @@ def budget_from(report: EmulationReport, board: Board) -> Budget:
 
     m = report.run.metrics()
     gen = generate_c(report.model)
-    b = Budget(board, m["flash_bytes"], m["ram_bytes"], m["stack_bytes"], gen.const_bytes, gen.arena_bytes)
+    b = Budget(board, m["flash_bytes"], m["ram_bytes"], m["stack_bytes"], gen.const_bytes_on(board.arch), gen.arena_bytes)
     b.suggestions = suggestions(b, report)
     return b
 

@@ -11,7 +11,7 @@ import pytest
 from tests.toolkit.conftest import graph_models  # noqa: F401 -- the fixture, for the seeds
 from tests.toolkit.graphmodels import GraphCase
 
-REFERENCE = Path("/work/shared/reference/models")
+REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "models"
 
 
 def tiny_cnn(k, x):

@@ -21,6 +21,12 @@ _NEEDS = re.compile(r"/\* needs: ([\w, ]+) \*/")
 # the ARMv7E-M DSP extension (Cortex-M4/M7/M33), "portable" everywhere else (the host,
 # Cortex-M0+/M3); None is shared by both.
 PATHS = ("dsp", "portable")
+DSP_ARCHS = frozenset({"cortex-m4", "cortex-m7", "cortex-m33"})  # the cores that build the "dsp" path
+
+
+def path_of(arch: str) -> str:
+    """Which of PATHS a build for `arch` compiles (TM_DSP in kernels/dsp.c)."""
+    return "dsp" if arch in DSP_ARCHS else "portable"
 DSP_GUARD = "TM_DSP"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.codegen.cfiles import C_TYPE, header_text, source_text
-from toolkit.codegen.context import PATHS, CContext
+from toolkit.codegen.context import PATHS, CContext, path_of
 from toolkit.codegen.fast import emit_op
 from toolkit.codegen.fold import fold_units
 from toolkit.codegen.memplan import MemoryPlan, plan_memory
@@ -36,6 +36,10 @@ class GeneratedC:
     model: Model
     const_bytes_by_path: dict[str, int] = field(default_factory=dict)  # "dsp", "portable"
     plan: MemoryPlan | None = None
+
+    def const_bytes_on(self, arch: str) -> int:
+        """Constant bytes as built for `arch`: the DSP layout on Cortex-M4/M7/M33, else the portable one."""
+        return self.const_bytes_by_path.get(path_of(arch), self.const_bytes)
 
 
 def _check(model: Model, name: str, sparse: str) -> None:

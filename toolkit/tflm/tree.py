@@ -17,10 +17,11 @@ from functools import cached_property
 from pathlib import Path
 
 from toolkit.errors import ToolkitError
-from toolkit.paths import ROOT
+from toolkit.paths import FIRMWARE
 
 ENV_TREE = "TOOLKIT_TFLM_TREE"
-SHARED_TREE = ROOT.parent / "shared" / "tflm"  # beside the repository, as in CI
+# The part of a TFLM tree the toolkit compiles, shipped with it (firmware/tflm/tree/README.md)
+BUNDLED_TREE = FIRMWARE / "tflm" / "tree"
 MICRO = "tensorflow/lite/micro"
 KERNELS = f"{MICRO}/kernels"
 CMSIS_NN_KERNELS = f"{KERNELS}/cmsis_nn"
@@ -91,13 +92,13 @@ class TflmTree:
 
 
 def find_tree(explicit: str | Path | None = None) -> TflmTree:
-    """--tflm-tree, else $TOOLKIT_TFLM_TREE, else ../shared/tflm beside the repository."""
+    """--tflm-tree, else $TOOLKIT_TFLM_TREE, else the tree shipped with the toolkit."""
     where = explicit or os.environ.get(ENV_TREE)
     if where:
         source = "--tflm-tree" if explicit else ENV_TREE
         root = Path(where).expanduser().resolve()
-    elif SHARED_TREE.is_dir():
-        source, root = "default", SHARED_TREE.resolve()
+    elif BUNDLED_TREE.is_dir():
+        source, root = "bundled", BUNDLED_TREE.resolve()
     else:
         raise TflmTreeError(f"the TFLM engines need a TFLM source tree: pass --tflm-tree DIR or set {ENV_TREE}; "
                             + HOW_TO_MAKE)

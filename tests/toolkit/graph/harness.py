@@ -57,6 +57,7 @@ def check_model(path: Path, work: Path, n: int = N_INPUTS, seed: int = 3) -> Mod
 # are GNU C: TM_ROM is the __flash address space there).
 CROSS_COMPILERS = {
     "avr-gcc": ["-mmcu=atmega328p", "-std=gnu99"],
+    "avr-gcc/c99": ["-mmcu=atmega328p", "-std=c99"],  # strict ISO C: no __flash (kernels/rom.c)
     "riscv64-unknown-elf-gcc": ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs", "-std=c99"],
     "arm-none-eabi-gcc": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-std=c99"],
     "arm-none-eabi-gcc/m0plus": ["-mcpu=cortex-m0plus", "-mthumb", "-std=c99"],

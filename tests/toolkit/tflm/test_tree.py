@@ -8,9 +8,9 @@ from toolkit.tflm import tree as T
 from toolkit.tflm.tree import TflmTreeError, find_tree
 
 
-def test_explicit_env_then_shared(tmp_path, monkeypatch, tflm_tree):
+def test_explicit_env_then_bundled(tmp_path, monkeypatch, tflm_tree):
     monkeypatch.delenv(T.ENV_TREE, raising=False)
-    assert find_tree().root == tflm_tree.root  # the default: ../shared/tflm
+    assert find_tree().root == T.BUNDLED_TREE.resolve() == tflm_tree.root  # the default: the shipped tree
     monkeypatch.setenv(T.ENV_TREE, str(tmp_path))
     with pytest.raises(TflmTreeError, match=f"{tmp_path} .TOOLKIT_TFLM_TREE. is not a TFLM source tree"):
         find_tree()
@@ -19,7 +19,7 @@ def test_explicit_env_then_shared(tmp_path, monkeypatch, tflm_tree):
 
 def test_no_tree_says_how_to_make_one(monkeypatch, tmp_path):
     monkeypatch.delenv(T.ENV_TREE, raising=False)
-    monkeypatch.setattr(T, "SHARED_TREE", tmp_path / "absent")
+    monkeypatch.setattr(T, "BUNDLED_TREE", tmp_path / "absent")
     with pytest.raises(TflmTreeError) as exc:
         find_tree()
     msg = str(exc.value)
@@ -39,3 +39,14 @@ def test_resolver_and_kernel_files_come_from_the_tree(tflm_tree):
     for entry in tflm_tree.resolver.values():
         assert tflm_tree.kernel_file(entry.register, True), entry
     assert tflm_tree.has_cmsis_nn and len(tflm_tree.fingerprint) == 16
+
+
+def test_the_bundled_tree_holds_every_file_its_builds_compile(tflm_tree):
+    """scripts/vendor_tflm.py kept what every operator of the resolver compiles, both kernel sets."""
+    from toolkit.tflm.sources import model_sources
+
+    for cmsis_nn in (False, True):
+        sources = model_sources(tflm_tree, sorted(tflm_tree.resolver), cmsis_nn)
+        assert sources and all((tflm_tree.root / rel).is_file() for rel in sources)
+    for licence in ("LICENSE", "third_party/cmsis_nn/LICENSE", "third_party/flatbuffers/LICENSE"):
+        assert (tflm_tree.root / licence).is_file()
