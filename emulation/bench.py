@@ -23,6 +23,7 @@ import numpy as np
 from .arch import get_arch
 from .backends import backend_of, run_elf
 from .build import build_firmware
+from .fileio import atomic_write
 from .result import RunResult
 
 MODEL_H = """#ifndef MODEL_H
@@ -73,8 +74,8 @@ def build_workload(out_dir: Path, arch: str, inferences: int) -> Path:
     dim, rounds = workload_size(arch)
     model_dir = out_dir / "model"
     model_dir.mkdir(parents=True, exist_ok=True)
-    (model_dir / "model.h").write_text(MODEL_H.format(dim=dim, rounds=rounds))
-    (model_dir / "model.c").write_text(MODEL_C)
+    atomic_write(model_dir / "model.h", MODEL_H.format(dim=dim, rounds=rounds))
+    atomic_write(model_dir / "model.c", MODEL_C)
     inputs = np.random.default_rng(0).integers(-128, 128, (inferences, dim), dtype=np.int8)
     return build_firmware(model_dir, inputs, arch, out_dir / "build").elf
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .arch import Arch
 from .errors import BuildError
+from .fileio import atomic_write
 
 BOOT2_BYTES = 256
 BOOT2_PAYLOAD = BOOT2_BYTES - 4  # the CRC covers these; the last word holds it
@@ -83,7 +84,7 @@ def build_boot2(spec: Arch, firmware: Path, out_dir: Path) -> Path:
     image = pad_boot2(binary.read_bytes())
     rows = "\n".join("    .byte " + ", ".join(f"0x{b:02x}" for b in image[i : i + 16]) for i in range(0, len(image), 16))
     out = out_dir / "boot2_image.S"
-    out.write_text(f"/* The boot2 stage built from {spec.boot_stage}, padded to {BOOT2_PAYLOAD} bytes, then its "
+    atomic_write(out, f"/* The boot2 stage built from {spec.boot_stage}, padded to {BOOT2_PAYLOAD} bytes, then its "
                    f"CRC32 (0x{boot2_crc(image[:BOOT2_PAYLOAD]):08x}). Generated. */\n"
                    f'    .section {BOOT2_SECTION}, "ax"\n{rows}\n')
     return out

@@ -7,7 +7,6 @@ from the arch registry (arch.py).
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -18,16 +17,12 @@ import numpy as np
 
 from .arch import COMMON_CFLAGS, Arch, get_arch
 from .boot2 import build_boot2
+from .data import firmware_dir
 from .errors import BuildError, ToolMissing
+from .fileio import atomic_write
 from .vectors import write_vectors
 
 __all__ = ["COMMON_CFLAGS", "Firmware", "build_firmware", "build_program", "compile_command", "firmware_dir"]
-
-
-def firmware_dir() -> Path:
-    """The firmware/ sources: $TM_FIRMWARE_DIR or the repository's firmware/."""
-    env = os.environ.get("TM_FIRMWARE_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "firmware"
 
 
 @dataclass(frozen=True)
@@ -116,7 +111,7 @@ def build_program(sources: Sequence[str | Path], arch: str, out_dir: str | Path,
                           stack_size, harness, link_args)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     log = proc.stdout + proc.stderr
-    (out_dir / f"{name}.log").write_text(" ".join(cmd) + "\n" + log)
+    atomic_write(out_dir / f"{name}.log", " ".join(cmd) + "\n" + log)
     if proc.returncode != 0:
         if any(marker in log for marker in tc.library_markers):
             raise ToolMissing(f"the C library for {tc.cc} is missing: {tc.install_hint}")

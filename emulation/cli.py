@@ -1,36 +1,101 @@
-"""Command line: python -m emulation run FIRMWARE.elf --arch ARCH [--json FILE] [--limit N] [--no-timing]."""
+"""Command line: python -m emulation run FIRMWARE.elf --arch ARCH [--json FILE|-] [--limit N] [--no-timing].
+
+Exit codes, as the toolkit's (docs/cli.md): 0 ok, 1 the guest faulted or ran away, 2 bad input
+(arguments, a missing or foreign ELF, a missing tool), 3 internal error. Arguments and the --json
+path are checked before anything runs.
+"""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence, TextIO
 
 from .arch import ARCHS, get_arch
 from .backends import BACKENDS, backend_of, run_elf
 from .errors import EmulationError, GuestFault
+from .fileio import atomic_write
 from .result import EXACT_TIMING, METRIC_NAMES, RunResult
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Each option's default in --help, unless its help already says it or it has none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" not in text and action.option_strings and not action.required
+                and not any(action.default is nothing for nothing in (None, False, argparse.SUPPRESS))):
+            text += " (default: %(default)s)"
+        return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """One line and exit 2 for a bad argument, instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _check_json_path(value: str | None) -> None:
+    """--json FILE must be a file we can write (or - for stdout): checked before the run."""
+    if value is None or value == "-":
+        return
+    path = Path(value)
+    if path.is_dir():
+        raise EmulationError(f"--json {value}: is a directory; --json takes a file name (or - for stdout)")
+    base = path.parent.absolute()
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise EmulationError(f"--json {value}: {base} is a file, not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(dir=base, prefix=".emulation-probe-")
+    except OSError as exc:
+        raise EmulationError(f"--json {value}: cannot write in {base} ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m emulation",
-                                     description="Run microcontroller firmware in emulation and measure it.")
+    fmt = _HelpFormatter
+    parser = _Parser(prog="python -m emulation", formatter_class=fmt,
+                     description="Run microcontroller firmware in emulation and measure it. Exit codes: 0 ok, "
+                                 "1 the guest faulted or ran away, 2 bad input, 3 internal error.")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run an ELF built with the firmware/ harness")
+    run = sub.add_parser("run", help="run an ELF built with the firmware/ harness", formatter_class=fmt)
     run.add_argument("elf", type=Path, help="firmware ELF")
-    run.add_argument("--arch", required=True, help=f"core: {', '.join(ARCHS)}")
-    run.add_argument("--json", type=Path, metavar="FILE", help="also write the result as JSON")
+    run.add_argument("--arch", required=True, choices=list(ARCHS), metavar="ARCH", help="core: %(choices)s")
+    run.add_argument("--json", metavar="FILE|-", default=None,
+                     help="also write the result as JSON to FILE; - writes it to stdout and everything else to stderr")
     limits = sorted({b.default_limit for b in BACKENDS.values()})
-    run.add_argument("--limit", type=int, default=None, metavar="N",
-                     help="stop a guest after N instructions (default: the backend's, "
+    run.add_argument("--limit", type=_positive_int, default=None, metavar="N",
+                     help="stop a guest after N instructions in all (default: the backend's, "
                           + " or ".join(f"{n:,}" for n in limits) + ")")
     run.add_argument("--no-arch-check", action="store_true",
                      help="run even if the ELF's build attributes name another core")
     run.add_argument("--quiet", action="store_true", help="do not echo the guest console")
     run.add_argument("--no-timing", action="store_true",
                      help="count instructions only: no cycle estimate on Unicorn (a little faster)")
-    sub.add_parser("archs", help="list the known cores")
+    sub.add_parser("archs", help="list the known cores", formatter_class=fmt)
+    sub.add_parser("install-engines", formatter_class=fmt,
+                   help="install the npm packages of the Node engines (avr8js, rp2040js) for an installed wheel: "
+                        "npm ci with the shipped lockfile, into the cache (a checkout uses make setup)")
     return parser
 
 
@@ -59,10 +124,9 @@ def format_layers(result: RunResult) -> str:
     return f"layer segments (instructions, first inference): {', '.join(parts)}; markers {markers}"
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, json_out: TextIO) -> int:
     get_arch(args.arch)  # unknown arch: clear error before touching the file
-    if args.limit is not None and args.limit <= 0:
-        raise EmulationError("--limit must be a positive number of instructions")
+    _check_json_path(args.json)
     result = run_elf(args.elf, args.arch, instruction_limit=args.limit, check_arch=not args.no_arch_check,
                      timing=not args.no_timing)
     if not args.quiet and result.console:
@@ -72,29 +136,49 @@ def _run(args: argparse.Namespace) -> int:
     if result.layers:
         print(format_layers(result))
     if args.json:
-        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
-    return 0
+        text = json.dumps(result.to_dict(), indent=2) + "\n"
+        if args.json == "-":
+            json_out.write(text)
+            json_out.flush()
+        else:
+            atomic_write(args.json, text)
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    json_out = sys.stdout
+    to_stderr = getattr(args, "json", None) == "-"
     try:
-        if args.command == "archs":
-            for arch in ARCHS.values():
-                print(f"{arch.description}  [{backend_of(arch).name}]")
-            return 0
-        return _run(args)
+        with contextlib.redirect_stdout(sys.stderr) if to_stderr else contextlib.nullcontext():
+            if args.command == "archs":
+                for arch in ARCHS.values():
+                    print(f"{arch.description}  [{backend_of(arch).name}]")
+                return EXIT_OK
+            if args.command == "install-engines":
+                from .data import install_engines
+
+                print(f"Node engines installed in {install_engines()}")
+                return EXIT_OK
+            return _run(args, json_out)
     except GuestFault as exc:
         if exc.console and not getattr(args, "quiet", False):
-            sys.stdout.write(exc.console if exc.console.endswith("\n") else exc.console + "\n")
+            out = sys.stderr if to_stderr else sys.stdout
+            out.write(exc.console if exc.console.endswith("\n") else exc.console + "\n")
         print(f"error: guest fault: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     except EmulationError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file named on the command line, or the disk: bad input, not a bug
+        if exc.filename is None:
+            print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return EXIT_INTERNAL
+        print(f"error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except Exception as exc:  # never a traceback on the command line
         print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_INTERNAL

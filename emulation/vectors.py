@@ -58,6 +58,6 @@ __attribute__((section(".tm_vectors"))) const MODEL_INPUT_T tm_inputs[{n} * MODE
 
 def write_vectors(path: str | Path, inputs: np.ndarray) -> Path:
     """Write vectors.c for `inputs` (see vectors_source) and return its path."""
-    path = Path(path)
-    path.write_text(vectors_source(inputs))
-    return path
+    from .fileio import atomic_write
+
+    return atomic_write(path, vectors_source(inputs))

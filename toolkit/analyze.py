@@ -14,6 +14,7 @@ from pathlib import Path
 from toolkit.codegen.fold import fold_units
 from toolkit.codegen.memplan import ALIGN, Buffer, MemoryPlan, plan_memory
 from toolkit.ir import Model, Tensor
+from toolkit.provenance import stamp
 
 
 def _align(n: int) -> int:
@@ -70,7 +71,7 @@ class Analysis:
         return rows
 
     def to_json(self) -> dict:
-        return {
+        return stamp({
             "model": self.source,
             "inputs": [_tensor(t) for t in self.model.inputs],
             "outputs": [_tensor(t) for t in self.model.outputs],
@@ -80,7 +81,7 @@ class Analysis:
                             "scratch_bytes": self.plan.scratch_bytes, "buffers": self.buffers(),
                             "reuse": list(self.plan.notes)},
             "folded": self.notes,
-        }
+        })
 
 
 def _tensor(t: Tensor) -> dict:

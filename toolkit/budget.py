@@ -7,6 +7,7 @@ from pathlib import Path
 
 from toolkit.boards import Board
 from toolkit.emulate import EmulationReport, emulate
+from toolkit.provenance import stamp
 
 BUDGET_INPUTS = 8  # stack and memory do not depend on the input values; a few suffice
 
@@ -51,14 +52,14 @@ class Budget:
         ]
 
     def to_json(self) -> dict:
-        return {
+        return stamp({
             "board": self.board.name, "fits": self.fits,
             "flash_bytes": self.flash_bytes, "flash_limit": self.board.flash,
             "ram_bytes": self.ram_bytes, "stack_bytes": self.stack_bytes, "ram_limit": self.board.ram,
             "arch": self.board.arch, "const_bytes": self.const_bytes, "arena_bytes": self.arena_bytes,
             "suggestions": self.suggestions,
             **({"lower_bound": self.lower_bound} if self.lower_bound else {}),
-        }
+        }, self.board.arch)
 
 
 # Compiler and linker messages that mean "the model is too big for this target".

@@ -72,7 +72,7 @@ def evaluate_variant(model_dir: str | Path, quant: str, arch: str, build_root: s
         variant=name, quant=quant, params=ir.params,
         nonzero_params=sum(int(np.count_nonzero(t.data)) for t in constants),
         float32_bytes=4 * ir.params, int8_bytes=weights + 4 * (ir.params - weights),
-        c_const_bytes=generate_c(ir).const_bytes, flash_bytes=m["flash_bytes"],
+        c_const_bytes=generate_c(ir).const_bytes_on(arch), flash_bytes=m["flash_bytes"],
         test_mse=mse(ir, path, data.x["test"], data.y_clean["test"]),
         instructions=m["instructions"], ram_bytes=m["ram_bytes"], stack_bytes=m["stack_bytes"],
     )
@@ -89,26 +89,33 @@ def tradeoff_plot(rows: list[VariantRow], path: str | Path, arch: str) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    from toolkit.report.labels import annotate_apart
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     biggest = max(r.instructions for r in rows) or 1
+    labels = [f"{r.variant} ({r.quant})" for r in rows]
+    markers = {"int8": "o", "float": "s"}
     for r in rows:
-        label = f"{r.variant} ({r.quant})"
-        axes[0].scatter(r.flash_bytes, r.test_mse, s=40 + 400 * r.instructions / biggest, alpha=0.6)
-        axes[0].annotate(label, (r.flash_bytes, r.test_mse), fontsize=8, xytext=(4, 4), textcoords="offset points")
-        axes[1].scatter(r.instructions, r.test_mse, s=60, alpha=0.7)
-        axes[1].annotate(label, (r.instructions, r.test_mse), fontsize=8, xytext=(4, 4), textcoords="offset points")
-    for ax, xlabel in zip(axes, ("firmware flash (bytes)", f"instructions per inference ({arch})")):
+        axes[0].scatter(r.flash_bytes, r.test_mse, s=40 + 400 * r.instructions / biggest, alpha=0.6,
+                        marker=markers.get(r.quant, "D"))
+        axes[1].scatter(r.instructions, r.test_mse, s=60, alpha=0.7, marker=markers.get(r.quant, "D"))
+    for ax, xlabel in zip(axes, ("firmware flash (bytes)", f"instructions per inference ({arch}, exact)")):
         ax.set_xlabel(xlabel)
         ax.set_ylabel("test MSE vs clean function")
         ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
-    axes[0].set_title("accuracy vs size (marker area: instructions)")
+        ax.margins(0.25)
+    axes[0].set_title("accuracy vs size (marker area: instructions; o int8, ■ float)")
     axes[1].set_title("accuracy vs speed")
     fig.tight_layout()
+    annotate_apart(axes[0], [r.flash_bytes for r in rows], [r.test_mse for r in rows], labels)
+    annotate_apart(axes[1], [r.instructions for r in rows], [r.test_mse for r in rows], labels)
+    from toolkit.fileio import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format=path.suffix[1:] or "png")
+    finally:
+        plt.close(fig)
     return path

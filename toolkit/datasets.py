@@ -29,8 +29,10 @@ class Dataset:
 
     @classmethod
     def load(cls, path: str | Path) -> "Dataset":
-        with np.load(path) as data:
-            return cls(*({s: data[f"{kind}_{s}"] for s in SPLITS} for kind in ("x", "y", "y_clean")))
+        from toolkit.fileio import load_npz
+
+        data = load_npz(path, tuple(f"{kind}_{s}" for kind in ("x", "y", "y_clean") for s in SPLITS))
+        return cls(*({s: data[f"{kind}_{s}"] for s in SPLITS} for kind in ("x", "y", "y_clean")))
 
 
 def make_dataset(

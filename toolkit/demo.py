@@ -27,6 +27,20 @@ def _available_archs() -> set[str]:
 DEMO_TFLM_ARCHS = ("cortex-m4", "rp2040")
 
 
+def _engines(arch: str) -> tuple[str, ...]:
+    """The generated C and TFLM's engines, and MicroPython's where it runs and a tree is found (docs/micropython.md)."""
+    from toolkit.errors import ToolkitError
+    from toolkit.micropython import check_arch, find_tree
+    from toolkit.tflm import ENGINES
+
+    try:
+        check_arch(arch)
+        find_tree()
+    except ToolkitError:
+        return ENGINES
+    return (*ENGINES, "micropython")
+
+
 def _tflm_vs_generated(model: Path, runnable: list, out: Path) -> None:
     """TFLM (reference and CMSIS-NN kernels) beside the generated C on each Cortex-M board: tflm.json."""
     from toolkit.errors import ToolkitError
@@ -47,7 +61,7 @@ def _tflm_vs_generated(model: Path, runnable: list, out: Path) -> None:
         if board.arch not in DEMO_TFLM_ARCHS:  # each core's TFLM libraries take a minute or two to build
             skipped.append(f"{board.name} ({board.arch}: toolkit emulate MODEL --arch {board.arch} --engine all)")
             continue
-        s = run_engines(model, board.arch, out / "build" / f"engines-{board.arch}", tflm_tree=tree)
+        s = run_engines(model, board.arch, out / "build" / f"engines-{board.arch}", _engines(board.arch), tflm_tree=tree)
         rows += [{"board": board.name, **r} for r in s.rows(board.clock_mhz)]
     keys = ["board", "engine", "instructions", "instructions_ratio", "flash_bytes", "ram_bytes", "arena_bytes",
             "stack_bytes", "mismatches", "differs_from_generated"]

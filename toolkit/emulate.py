@@ -16,8 +16,16 @@ from toolkit.codegen import generate_c, write_c
 from toolkit.errors import ToolchainError, ToolkitError, ValidationFailed
 from toolkit.ir import Model
 from toolkit.profile import profile_layers
+from toolkit.provenance import stamp
 from toolkit.tflite.reader import read_tflite
-from toolkit.validation import DEFAULT_FLOAT_RANGE, Comparison, compare, default_n_inputs, make_inputs, reference_outputs
+from toolkit.validation import (
+    DEFAULT_FLOAT_RANGE,
+    Comparison,
+    compare,
+    default_n_inputs,
+    make_inputs,
+    reference_outputs,
+)
 
 if TYPE_CHECKING:
     from emulation import RunResult
@@ -40,7 +48,7 @@ class EmulationReport:
     run: "RunResult"
     elf: Path
     map: Path
-    engine: str = "generated"  # or "tflm", "tflm-cmsis-nn" (toolkit.tflm)
+    engine: str = "generated"  # or "tflm", "tflm-cmsis-nn" (toolkit.tflm), "micropython" (toolkit.micropython)
     arena_bytes: int | None = None  # activation arena (generated) or TFLM's tensor arena
     details: dict = field(default_factory=dict)  # engine specifics (TFLM: kernels, ops, library, ...)
     profile: "LayerProfile | None" = None  # per op, from a build with layer markers (emulate(per_layer=True))
@@ -56,7 +64,7 @@ class EmulationReport:
             "timing_model": getattr(self.run, "timing_model", None) or ("exact, counted by the engine" if m.get("cycles") else None),
             "latency_us": round(cycles / clock_mhz, 3) if cycles and clock_mhz else None,
         }
-        return {
+        return stamp({
             "arch": self.arch,
             "engine": self.engine,
             "n_inputs": self.comparison.n_inputs,
@@ -76,9 +84,9 @@ class EmulationReport:
             "model_outputs": tensor_layout(self.model.outputs),
             "passed": self.comparison.passed,
             "elf": str(self.elf),
-            **({"tflm": self.details} if self.details else {}),
+            **({"micropython" if self.engine == "micropython" else "tflm": self.details} if self.details else {}),
             **(self.profile.report_json() if self.profile else {}),
-        }
+        }, self.arch)
 
 
 # A runaway guest is one that takes far more than any kernel could: per inference, this
@@ -87,9 +95,18 @@ RUNAWAY_PER_MAC = 200
 RUNAWAY_PER_INFERENCE = 5_000_000
 
 
-def run_limit(model: Model, n_inputs: int, backend_default: int) -> int:
-    """The instruction limit of a run: the backend's, or more for a big model and many inputs."""
-    return max(backend_default, (n_inputs + 1) * (RUNAWAY_PER_INFERENCE + RUNAWAY_PER_MAC * model.macs))
+def per_inference_limit(model: Model) -> int:
+    """The default runaway guard of one inference (`toolkit emulate --limit`)."""
+    return RUNAWAY_PER_INFERENCE + RUNAWAY_PER_MAC * model.macs
+
+
+def run_limit(model: Model, n_inputs: int, backend_default: int, per_inference: int | None = None) -> int:
+    """The instruction limit of a run of `n_inputs` inferences: `per_inference` (default
+    per_inference_limit, and then the run never below the backend's own limit) times the
+    inputs, plus as much again for the start-up code (which takes far less than an inference)."""
+    if per_inference is not None:
+        return per_inference * (n_inputs + 1)
+    return max(backend_default, per_inference_limit(model) * (n_inputs + 1))
 
 
 def emulate(
@@ -102,7 +119,8 @@ def emulate(
     instruction_limit: int | None = None,
     per_layer: bool = False,
 ) -> EmulationReport:
-    """Build and run `model_path` on `arch`; raise ToolkitError subclasses on failure. With
+    """Build and run `model_path` on `arch`; raise ToolkitError subclasses on failure.
+    `instruction_limit` is per inference (run_limit). With
     `per_layer`, also build it with layer markers (in build_dir/profile) and profile each op."""
     import emulation
 
@@ -117,7 +135,7 @@ def emulate(
     write_c(gen, build_dir / "model")
     try:
         fw = emulation.build_firmware(build_dir / "model", inputs, arch, build_dir)
-        limit = instruction_limit or run_limit(model, len(inputs), emulation.backend_of(arch).default_limit)
+        limit = run_limit(model, len(inputs), emulation.backend_of(arch).default_limit, instruction_limit)
         run = emulation.run_elf(fw.elf, arch, instruction_limit=limit)
         profile = profile_layers(model, inputs, arch, build_dir / "profile", limit, run) if per_layer else None
     except (emulation.ToolMissing, emulation.BuildError) as exc:

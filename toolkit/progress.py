@@ -1,24 +1,27 @@
 """Progress bars for steps that take more than a second.
 
-On a terminal the bar redraws in place; in a log (not a TTY) each step prints one
-line when it ends, with its duration. With `eta=True` the bar also shows the time left
-(from the mean time per item so far), and in a log every update prints a line.
+On a terminal the bar redraws in place, with a note (e.g. the loss) and, with `eta=True`,
+the time left from the mean time per item so far. In a log (not a TTY) each step prints one
+line when it ends, with its duration and last note; with `log_updates` (default: `eta`) every
+update prints a line too (for steps of minutes, such as sweep trials).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 
 class Progress:
     def __init__(self, label: str, total: int = 1, stream: TextIO | None = None, width: int = 28,
-                 eta: bool = False) -> None:
+                 eta: bool = False, log_updates: bool | None = None) -> None:
         self.label, self.total, self.width, self.eta = label, max(1, total), width, eta
+        self.log_updates = eta if log_updates is None else log_updates
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.done = 0
+        self.note = ""
         self.start = time.monotonic()
         self._last_draw = 0.0
 
@@ -28,10 +31,16 @@ class Progress:
 
     def update(self, n: int = 1, note: str = "") -> None:
         self.done = min(self.total, self.done + n)
-        if self.eta and not self.tty:
-            self.stream.write(self._line() + (f"  {note}" if note else "") + "\n")
+        self.note = note or self.note
+        if self.log_updates and not self.tty:
+            self.stream.write(self._line() + "\n")
             self.stream.flush()
         self._draw()
+
+    def restart(self, note: str = "") -> None:
+        """Back to 0 of total (a step that starts over, e.g. a training restart)."""
+        self.done, self.note, self.start = 0, note, time.monotonic()
+        self._draw(force=True)
 
     def _line(self) -> str:
         filled = int(self.width * self.done / self.total)
@@ -40,7 +49,7 @@ class Progress:
         line = f"  {self.label:<44} [{bar}] {self.done}/{self.total} {elapsed:5.1f}s"
         if self.eta and 0 < self.done < self.total:
             line += f", ETA {duration(elapsed / self.done * (self.total - self.done))}"
-        return line
+        return line + (f"  {self.note}" if self.note else "")
 
     def _draw(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -50,7 +59,7 @@ class Progress:
             self._last_draw = now
 
     def __exit__(self, exc_type, *rest) -> None:
-        logged_all = self.eta and self.done == self.total  # in a log, the last update said it all
+        logged_all = self.log_updates and self.done == self.total  # in a log, the last update said it all
         if exc_type is None:
             self.done = self.total
         if self.tty:
@@ -59,16 +68,24 @@ class Progress:
             self.stream.write(self._line() + "\n")
         self.stream.flush()
 
-    def keras_callback(self):
-        """A Keras callback that advances this bar once per epoch."""
+    def keras_callback(self) -> Any:
+        """A Keras callback that advances this bar once per epoch, with the loss as its note.
+        A fit that starts when the bar is full (a restart, or the next of several fits with a
+        bar of one fit's epochs) starts the bar over."""
         from toolkit.tf_env import import_keras
 
         keras = import_keras()
         bar = self
 
         class _EpochProgress(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                if bar.done >= bar.total:
+                    bar.restart("again")
+
             def on_epoch_end(self, epoch, logs=None):
-                bar.update()
+                logs = logs or {}
+                loss = "  ".join(f"{k} {logs[k]:.3g}" for k in ("loss", "val_loss") if k in logs)
+                bar.update(note=loss)
 
         return _EpochProgress()
 

@@ -8,7 +8,11 @@ Installed with the toolkit (entry point `pytest11`), so in any test suite:
 
 `emulate(model, board=None, arch=None, inputs=None, seed=0)` generates C, builds it,
 runs it on the emulated core and validates every output against the reference
-interpreter. Firmware is kept under pytest's temporary directory.
+interpreter. A relative model path is taken from the test file's folder (then from the
+current directory). Firmware is kept under pytest's temporary directory.
+
+Needs the toolkit with its `ml` extra (`pip install "tinyml-toolkit[ml]"`: the reference
+interpreters) and the core's cross-compiler (docs/pytest-plugin.md).
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ class EmulatedModel:
     stack_bytes: int
     mismatches: int
     max_abs_error: float
+    cycles_est: int | None  # exact on the AVR/RP2040 engines, else the timing model's estimate
+    timing_model: str | None
+    latency_us: float | None  # cycles at the board's clock (None with arch=)
     passed: bool  # bit-exact (int8) or within 1e-5 (float)
     fits: bool | None  # within the board's flash and RAM (None without a board)
     flash_limit: int | None
@@ -42,8 +49,14 @@ class EmulatedModel:
     elf: Path
 
 
-def _emulate_factory(base: Path) -> Callable[..., EmulatedModel]:
+def _emulate_factory(base: Path, test_dir: Path | None = None) -> Callable[..., EmulatedModel]:
     counter = iter(range(10**9))
+
+    def locate(model: str | Path) -> Path:
+        path = Path(model)
+        if not path.is_absolute() and test_dir is not None and (test_dir / path).exists():
+            return test_dir / path
+        return path
 
     def emulate(model: str | Path, board: str | None = None, arch: str | None = None,
                 inputs: int | None = None, seed: int = 0) -> EmulatedModel:
@@ -53,8 +66,9 @@ def _emulate_factory(base: Path) -> Callable[..., EmulatedModel]:
         if (board is None) == (arch is None):
             raise ValueError("emulate() needs exactly one of board= or arch=")
         spec = get_board(board) if board else None
-        report = run(model, spec.arch if spec else arch, base / f"run{next(counter)}", n_inputs=inputs, seed=seed)
-        d = report.to_json()
+        report = run(locate(model), spec.arch if spec else arch, base / f"run{next(counter)}", n_inputs=inputs,
+                     seed=seed)
+        d = report.to_json(spec.clock_mhz if spec else None)
         fits = None
         if spec is not None:
             fits = d["flash_bytes"] <= spec.flash and d["ram_bytes"] + d["stack_bytes"] <= spec.ram
@@ -62,7 +76,8 @@ def _emulate_factory(base: Path) -> Callable[..., EmulatedModel]:
             arch=d["arch"], board=board, n_inputs=d["n_inputs"], instructions=d["instructions"],
             instructions_min=d["instructions_min"], instructions_max=d["instructions_max"],
             flash_bytes=d["flash_bytes"], ram_bytes=d["ram_bytes"], stack_bytes=d["stack_bytes"],
-            mismatches=d["mismatches"], max_abs_error=d["max_abs_error"], passed=d["passed"], fits=fits,
+            mismatches=d["mismatches"], max_abs_error=d["max_abs_error"], cycles_est=d["cycles_est"],
+            timing_model=d["timing_model"], latency_us=d["latency_us"], passed=d["passed"], fits=fits,
             flash_limit=spec.flash if spec else None, ram_limit=spec.ram if spec else None, elf=report.elf,
         )
 
@@ -70,6 +85,6 @@ def _emulate_factory(base: Path) -> Callable[..., EmulatedModel]:
 
 
 @pytest.fixture
-def emulate(tmp_path_factory) -> Callable[..., EmulatedModel]:
+def emulate(request, tmp_path_factory) -> Callable[..., EmulatedModel]:
     """Run a .tflite model on an emulated board or core: emulate(path, board=... | arch=...)."""
-    return _emulate_factory(tmp_path_factory.mktemp("tinyml-emulate"))
+    return _emulate_factory(tmp_path_factory.mktemp("tinyml-emulate"), Path(request.node.path).parent)

@@ -9,7 +9,6 @@ variance is restarted from a new initialisation, up to `MAX_RESTARTS` times.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -121,10 +120,11 @@ def save_run(model, data: Dataset, result: TrainResult, out_dir: Path) -> None:
 
 
 def load_config(run_dir: str | Path) -> TrainConfig | None:
-    path = Path(run_dir) / "train_config.json"
-    if not path.exists():
+    from toolkit.fileio import read_json
+
+    raw = read_json(Path(run_dir) / "train_config.json")
+    if raw is None:
         return None
-    raw = json.loads(path.read_text())
     raw["x_range"] = tuple(raw["x_range"])
     raw["hidden"] = tuple(raw["hidden"])
     return TrainConfig(**raw)

@@ -123,3 +123,63 @@ def test_missing_node_is_one_line(firmware, tmp_path):
     proc = subprocess.run([str(bare), "-m", "emulation", "run", str(firmware.elf("int8", "rp2040")),
                            "--arch", "rp2040"], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
     _assert_clean_error(proc, "node not found", "make setup")
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--arch", "z80"], "z80"),
+    (["--arch", "cortex-m4", "--limit", "-1"], "--limit"),
+    (["--arch", "cortex-m4", "--limit", "0"], "--limit"),
+    (["--arch", "cortex-m4", "--limit", "many"], "--limit"),
+    (["--arch", "cortex-m4", "--json", "{tmp}"], "is a directory"),
+    (["--arch", "cortex-m4", "--json", "{tmp}/a-file/r.json"], "not a directory"),
+    (["--arch", "cortex-m4", "--json", "/proc/r.json"], "cannot write"),
+])
+def test_bad_arguments_exit_2_before_running(args, needle, tmp_path, monkeypatch):
+    """Exit 2, one line, nothing written, and the ELF is never run (it does not even exist)."""
+    (tmp_path / "a-file").write_text("x")
+    proc = _cli("run", str(tmp_path / "never-run.elf"), *[a.format(tmp=tmp_path) for a in args])
+    assert proc.returncode == 2
+    _assert_clean_error(proc, needle)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+    from emulation import cli
+
+    monkeypatch.setattr(cli, "run_elf", lambda *a, **k: pytest.fail("ran before the arguments were checked"))
+    try:
+        code = cli.main(["run", str(tmp_path / "never-run.elf"), *[a.format(tmp=tmp_path) for a in args]])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+
+
+def test_json_to_stdout_is_json_only(firmware, host_outputs, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "emulation", "run", str(firmware.elf("int8", "cortex-m4")),
+                           "--arch", "cortex-m4", "--json", "-"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert [bytes.fromhex(o) for o in data["outputs"]] == host_outputs("int8")
+    assert "O:" in proc.stderr and "instructions" in proc.stderr  # console and table on stderr
+    assert not (tmp_path / "-").exists()
+
+
+def test_json_file_is_written_with_the_umask(firmware, tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "emulation", "run", str(firmware.elf("int8", "cortex-m4")),
+                           "--arch", "cortex-m4", "--json", str(out), "--quiet"], capture_output=True, text=True,
+                          timeout=60, preexec_fn=lambda: os.umask(0o022))
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644 and json.loads(out.read_text())["arch"] == "cortex-m4"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_help_shows_defaults_and_every_core():
+    from emulation import ARCHS
+
+    proc = _cli("run", "--help")
+    text = " ".join(proc.stdout.split())
+    assert proc.returncode == 0 and all(arch in text for arch in ARCHS)
+    assert "(default: the backend's" in text and "Exit codes" in " ".join(_cli("--help").stdout.split())

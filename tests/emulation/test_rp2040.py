@@ -76,7 +76,8 @@ def _node_json(*args: str) -> tuple[int, dict, str]:
     import json
     import subprocess
 
-    from emulation.node import node_path, wokwi_dir
+    from emulation.data import engines_dir as wokwi_dir
+    from emulation.node import node_path
 
     proc = subprocess.run([node_path(), *args], capture_output=True, text=True, cwd=wokwi_dir(), timeout=120)
     lines = proc.stdout.strip().splitlines()
@@ -86,7 +87,7 @@ def _node_json(*args: str) -> tuple[int, dict, str]:
 def test_boots_through_boot2_and_sets_up_clocks_and_uart(firmware):
     """The engine starts the image as the bootrom does (boot2 at 0x20041f00); start-up then
     runs the crystal and PLL (133 MHz) and UART0 at 115200 baud before main prints."""
-    from emulation.node import wokwi_dir
+    from emulation.data import engines_dir as wokwi_dir
 
     elf = firmware.elf("int8", ARCH)
     code, result, out = _node_json(str(wokwi_dir() / "engines" / "rp2040-run.mjs"), str(elf))
@@ -138,7 +139,7 @@ def test_console_set_up_is_checked(tmp_path, broken, message):
     import json
 
     from emulation import build_program
-    from emulation.node import wokwi_dir
+    from emulation.data import engines_dir as wokwi_dir
 
     from .firmware_fixtures import FIXTURES, require_arch
 

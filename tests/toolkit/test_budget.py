@@ -63,11 +63,12 @@ def test_profiles_matrix(wide_int8, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--board", "arduino-mega"], "known: arduino-uno"),
+    (["--board", "arduino-mega"], "'arduino-uno'"),
     (["--board", "esp32"], "Wokwi cloud"),
     (["--ram", "2KB"], "--flash"),
     ([], "--board"),
     (["--ram", "lots", "--flash", "1MB"], "cannot read size"),
+    (["--board", "arduino-uno", "--profiles"], "not both"),
 ])
 def test_bad_input_exits_2(reference_models, tmp_path, args, message):
     r = run("budget", reference_models["int8"], *args, "--build-dir", tmp_path)
@@ -88,3 +89,11 @@ def test_large_model_fails_the_uno_by_its_overflow(large_float, tmp_path):
     data = json.loads((tmp_path / "u.json").read_text())
     assert not data["fits"] and data["flash_bytes"] > 256 * 257 * 4  # at least the weights
     assert f"over flash by at least {data['flash_bytes'] - 32256:,} B" in r.stdout
+
+
+def test_a_custom_target_has_no_invented_clock(reference_models, tmp_path):
+    r = run("budget", reference_models["int8"], "--ram", "2KB", "--flash", "32KB", "--arch", "cortex-m0plus",
+            "--build-dir", tmp_path)
+    assert r.returncode == 0, r.stderr
+    head = r.stdout.splitlines()[0]
+    assert head.endswith("on custom (cortex-m0plus)") and "MHz" not in r.stdout

@@ -19,6 +19,8 @@ def run(*args, cwd=None):
 def test_pipeline_end_to_end(tmp_path):
     r = run("train", "--function", "cos", "-o", tmp_path, "--epochs", "20", "--samples", "300", "--seed", "3")
     assert r.returncode == 0, r.stderr
+    progress = [line for line in r.stderr.splitlines() if line.strip().startswith("train ")]
+    assert len(progress) == 1 and "20/20" in progress[0] and "loss" in progress[0]  # not a TTY: one line per step
     assert "321" in r.stdout and "1,284 bytes" in r.stdout and "test MSE" in r.stdout
     r = run("convert", tmp_path / "model.keras", "-o", tmp_path)
     assert r.returncode == 0, r.stderr
@@ -32,8 +34,8 @@ def test_pipeline_end_to_end(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     report = json.loads((tmp_path / "v.json").read_text())
     assert report["n_inputs"] == 256 and report["mismatches"] == 0 and report["max_abs_error"] == 0
-    r = run("validate", tmp_path / "model_float.tflite", "--host", "--inputs", "50", "--json", tmp_path / "f.json")
-    assert r.returncode == 0 and json.loads((tmp_path / "f.json").read_text())["n_inputs"] == 50
+    r = run("validate", tmp_path / "model_float.tflite", "--inputs", "50", "--json", "-")
+    assert r.returncode == 0 and json.loads(r.stdout)["n_inputs"] == 50
 
 
 @pytest.mark.parametrize(
@@ -43,7 +45,7 @@ def test_pipeline_end_to_end(tmp_path):
         (["codegen", "README.md", "-o", "x"], "not a TensorFlow Lite model"),
         (["train", "--function", "__import__('os').system('id')", "-o", "x"], "only whitelisted functions"),
         (["train", "--hidden", "16,a", "-o", "x"], "--hidden"),
-        (["validate", "README.md"], "--host"),
+        (["validate", "README.md"], "not a TensorFlow Lite model"),  # --host is the default target
         (["convert", "/nonexistent.keras"], "no such file"),
     ],
 )

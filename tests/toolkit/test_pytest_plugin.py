@@ -31,6 +31,23 @@ def test_plugin_in_a_users_suite(pytester, reference_models):
     result.assert_outcomes(passed=4)
 
 
+def test_relative_paths_are_taken_from_the_test_file(pytester, reference_models):
+    """The suite runs from another folder: the model beside the test file is still found."""
+    import shutil
+
+    suite = pytester.mkdir("suite")
+    shutil.copyfile(reference_models["int8"], suite / "model.tflite")
+    (suite / "test_user.py").write_text(
+        "def test_model(emulate):\n"
+        "    r = emulate('model.tflite', board='arduino-nano-33-ble', inputs=4)\n"
+        "    assert r.passed and r.cycles_est > r.instructions > 0\n"
+        "    assert r.latency_us == round(r.cycles_est / 64, 3) and 'cortex-m4' in r.timing_model\n"
+    )
+    elsewhere = pytester.mkdir("elsewhere")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", str(suite), "--rootdir", str(elsewhere))
+    result.assert_outcomes(passed=1)
+
+
 def test_failing_assertion_is_reported(pytester, reference_models):
     pytester.makepyfile(
         test_user=f"""

@@ -17,7 +17,7 @@ LOCAL_BACKENDS = ("unicorn", "avr8js", "rp2040js")
 class Board:
     name: str
     arch: str
-    clock_mhz: float
+    clock_mhz: float | None  # None for a custom target (toolkit budget --ram --flash)
     flash: int
     ram: int
     backend: str

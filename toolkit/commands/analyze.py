@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 
+from toolkit.commands import argtypes as at
 from toolkit.commands.base import Command
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="a .tflite file")
     p.add_argument("--no-fold", action="store_true", help="keep units that pruning made constant or unused")
-    p.add_argument("--json", help="write the analysis as JSON to this file")
+    at.add_json(p, "the analysis")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from toolkit.commands import argtypes as at
 from toolkit.commands.base import Command
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", help="write the registry as JSON to this file")
+    at.add_json(p, "the registry")
 
 
 def kib(n: int) -> str:

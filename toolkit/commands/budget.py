@@ -5,19 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from toolkit.commands import argtypes as at
 from toolkit.commands.base import Command
 from toolkit.errors import ToolkitError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="a .tflite file")
-    p.add_argument("--board", help="a board from 'toolkit boards'")
-    p.add_argument("--ram", help="RAM limit for a custom target, e.g. 2KB")
-    p.add_argument("--flash", help="flash limit for a custom target, e.g. 32KB")
-    p.add_argument("--arch", help="core of a custom target or of the profiles (default cortex-m4)")
+    at.add_board(p)
+    p.add_argument("--ram", type=at.size_text, help="RAM limit for a custom target, e.g. 2KB")
+    p.add_argument("--flash", type=at.size_text, help="flash limit for a custom target, e.g. 32KB")
+    at.add_arch(p, default=None, what="core of a custom target or of the profiles (default: cortex-m4; "
+                "with --board: the board's)")
     p.add_argument("--profiles", action="store_true", help="check against every generic RAM profile")
-    p.add_argument("--build-dir", help="where firmware is kept (default build/budget)")
-    p.add_argument("--json", help="write the result as JSON to this file")
+    p.add_argument("--build-dir", default="build/budget", help="where firmware is kept")
+    at.add_json(p)
 
 
 def target(args: argparse.Namespace):
@@ -32,7 +34,8 @@ def target(args: argparse.Namespace):
         return board.with_arch(args.arch) if args.arch else board
     if not (args.ram and args.flash):
         raise ToolkitError("give --board NAME, or both --ram and --flash (e.g. --ram 2KB --flash 32KB), or --profiles")
-    return Board("custom", args.arch or "cortex-m4", 64, parse_size(args.flash), parse_size(args.ram), "unicorn")
+    # a custom target has no clock: nothing here needs one, and none is made up
+    return Board("custom", args.arch or "cortex-m4", None, parse_size(args.flash), parse_size(args.ram), "unicorn")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not Path(args.model).exists():
         raise ToolkitError(f"{args.model}: no such file")
-    build = Path(args.build_dir or "build/budget")
+    build = Path(args.build_dir)
+    if args.profiles and (args.board or args.ram or args.flash):
+        raise ToolkitError("give --profiles (with --arch for their core) or a target (--board, or --ram and --flash), "
+                           "not both")
     if args.profiles:
         profiles = [b.with_arch(args.arch) if args.arch else b for b in boards().values() if b.profile]
         reports = {}
@@ -60,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
     board = target(args)
     result = check(args.model, board, build / board.name)
-    print(f"{args.model} on {board.name} ({board.arch}, {board.clock_mhz:g} MHz)")
+    clock = f", {board.clock_mhz:g} MHz" if board.clock_mhz else ""
+    print(f"{args.model} on {board.name} ({board.arch}{clock})")
     print(render(["budget", "used B", "limit B", "headroom B", "result"], result.rows()))
     print(f"  static RAM {result.ram_bytes:,} B + peak stack {result.stack_bytes:,} B; "
           f"weights {result.const_bytes:,} B, activations {result.arena_bytes:,} B")

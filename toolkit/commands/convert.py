@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit.commands import argtypes as at
 from toolkit.commands.base import Command
 from toolkit.errors import ToolkitError
 from toolkit.table import render
@@ -16,7 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="a Keras model (.keras), e.g. DIR/model.keras from 'toolkit train'")
     p.add_argument("-o", "--out", help="output directory (default: the model's directory)")
     p.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor instead of per channel")
-    p.add_argument("--range", help="x range 'a,b' for representative inputs when no dataset.npz is beside the model")
+    p.add_argument("--range", type=at.range_text,
+                   help="x range 'a,b' for representative inputs when no dataset.npz is beside the model")
+    at.add_json(p, "the files, their sizes and test MSE (also written to conversion.json)")
 
 
 def representative_inputs(model_path: Path, range_text: str | None) -> tuple[np.ndarray, object]:
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         rows.append([path.name, entry["bytes"], entry["weight_bytes"], entry.get("test_mse", "-")])
     write_json(out_dir / "conversion.json", summary)
     print(render(["file", "bytes", "weights+biases B", "test MSE"], rows))
+    if args.json:
+        write_json(args.json, summary)
     return 0
 
 

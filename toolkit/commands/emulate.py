@@ -5,31 +5,37 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from toolkit.commands import argtypes as at
 from toolkit.commands.base import Command
 from toolkit.table import key_values, render
-
-ARCHS = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="a .tflite file")
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--arch", help=f"core to emulate: {', '.join(ARCHS)}")
-    where.add_argument("--board", help="a board from 'toolkit boards' (its core, clock and emulator)")
-    p.add_argument("--inputs", type=int, help="number of inputs (default: all 256 for one int8 input, else 1000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
-    p.add_argument("--input-range", default="-8,8", help="range of random float inputs (default -8,8)")
-    p.add_argument("--build-dir", help="where the C, ELF and map file are kept (default build/<model>-<arch>)")
-    p.add_argument("--limit", type=int, help="instruction limit of the whole run (runaway guard)")
+    at.add_arch(where, default=None)
+    at.add_board(where, "a board from 'toolkit boards' (its core, clock and emulator)")
+    p.add_argument("--inputs", type=at.positive_int, help="number of inputs (default: all 256 for one int8 input, else 1000)")
+    p.add_argument("--seed", type=at.seed, default=0, help="seed of the random inputs")
+    p.add_argument("--input-range", default="-8,8", type=at.range_text, help="range of random float inputs (default: -8,8)")
+    p.add_argument("--build-dir", help="where the C, ELF and map file are kept (default: build/<model>-<arch>)")
+    p.add_argument("--limit", type=at.positive_int, metavar="N",
+                   help="runaway guard: instructions per inference; the run may take N x (inputs + 1), one "
+                        "inference's worth for the start-up code (default: 5,000,000 + 200 per MAC of the model)")
     p.add_argument("--per-layer", action="store_true",
                    help="also profile each op: a second build with layer markers, exact instructions per op")
-    p.add_argument("--json", help="write the result as JSON to this file")
-    p.add_argument("--engine", default="generated", choices=("generated", "tflm", "tflm-cmsis-nn", "all"),
+    at.add_json(p)
+    p.add_argument("--engine", default="generated",
+                   choices=("generated", "tflm", "tflm-cmsis-nn", "micropython", "all"),
                    help="what runs the model: the generated C (default), TF Lite Micro's interpreter with its "
-                        "reference kernels (tflm) or CMSIS-NN's (tflm-cmsis-nn), or all three side by side "
+                        "reference kernels (tflm) or CMSIS-NN's (tflm-cmsis-nn), the model as a MicroPython "
+                        "script (micropython; docs/micropython.md), or all of them side by side "
                         "(Cortex-M cores; docs/tflm.md)")
     p.add_argument("--tflm-tree", help="TFLM source tree from create_tflm_tree.py (default: $TOOLKIT_TFLM_TREE, "
-                                       "else ../shared/tflm beside the repository)")
+                                       "else the tree shipped with the toolkit, firmware/tflm/tree)")
+    p.add_argument("--micropython-tree", help="MicroPython source tree, e.g. a clone of github.com/micropython/"
+                                              "micropython (default: $TOOLKIT_MICROPYTHON_TREE, else "
+                                              "the tree shipped with the toolkit, firmware/micropython/tree)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,8 +44,6 @@ def run(args: argparse.Namespace) -> int:
     from toolkit.fileio import write_json
     from toolkit.functions import parse_range
 
-    if args.inputs is not None and args.inputs < 1:
-        raise ToolkitError("--inputs must be at least 1")
     board = None
     if args.board:
         from toolkit.boards import get_board
@@ -79,20 +83,32 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_engines(args: argparse.Namespace, arch: str, target: str, board, build_dir: Path) -> int:
-    """--engine tflm, tflm-cmsis-nn or all: the table of toolkit.tflm.side_by_side."""
+    """--engine tflm, tflm-cmsis-nn, micropython or all: the table of toolkit.tflm.side_by_side."""
+    from toolkit.errors import ToolkitError
     from toolkit.fileio import write_json
     from toolkit.functions import parse_range
     from toolkit.tflm.engine import ENGINES
-    from toolkit.tflm.side_by_side import render_side_by_side, run_engines
+    from toolkit.tflm.side_by_side import ALL_ENGINES, render_side_by_side, run_engines
 
-    engines = ENGINES if args.engine == "all" else (args.engine,)
+    engines = ALL_ENGINES if args.engine == "all" else (args.engine,)
+    if args.engine == "all":  # the micropython row only on its cores and where there is a tree
+        from toolkit.micropython import MicroPythonTreeError, check_arch, find_tree
+
+        try:
+            check_arch(arch)
+            find_tree(args.micropython_tree)
+        except ToolkitError as exc:
+            if args.micropython_tree and isinstance(exc, MicroPythonTreeError):
+                raise
+            engines = ENGINES
     s = run_engines(args.model, arch, build_dir, engines, args.inputs, args.seed, parse_range(args.input_range),
-                    args.limit, args.tflm_tree)
+                    args.limit, args.tflm_tree, args.micropython_tree)
     run = next(iter(s.reports.values())).run
     cycles = (", cycles exact (counted by the engine)" if run.cycles is not None
               else f", cycles estimated ({run.timing_model})" if run.timing_model else "")
     where = f"{target} ({arch})" if board else arch
-    print(f"{args.model} on {where}: {', '.join(engines)}; the same harness, start-up code, linker script "
+    same = "inputs, markers" if "micropython" in engines else "harness"  # micropython: its own loop, same markers
+    print(f"{args.model} on {where}: {', '.join(engines)}; the same {same}, start-up code, linker script "
           f"and emulator; instructions are exact counts{cycles}")
     print(render_side_by_side(s))
     if args.json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from toolkit.commands import argtypes as at
 from toolkit.commands.base import Command
 from toolkit.errors import ToolkitError
 
@@ -18,18 +19,18 @@ class NoAnswer(ToolkitError):
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", help="SPEC.toml to run (with -o DIR), or a sweep DIR to query (--best, or a summary)")
     p.add_argument("-o", "--out", help="the sweep directory: results.jsonl, trials/<id>/ (re-run to resume)")
-    p.add_argument("--jobs", type=int, help="trials at once (default: the number of cores; with --ray local: its CPUs)")
+    p.add_argument("--jobs", type=at.positive_int, help="trials at once (default: the number of cores; with --ray local: its CPUs)")
     p.add_argument("--ray", metavar="ADDRESS", help="run the trials as Ray tasks: 'local' starts a local instance, "
                    "else a cluster address (auto, HOST:6379, ray://HOST:10001)")
-    p.add_argument("--sample", type=int, metavar="N", help="run N trials drawn at random from the grid")
-    p.add_argument("--seed", type=int, default=0, help="seed of --sample (the training seed is the spec's 'seed')")
+    p.add_argument("--sample", type=at.positive_int, metavar="N", help="run N trials drawn at random from the grid")
+    p.add_argument("--seed", type=at.seed, default=0, help="seed of --sample (the training seed is the spec's 'seed')")
     p.add_argument("--retry-failed", action="store_true", help="run again the rows that recorded an error")
     p.add_argument("--dry-run", action="store_true", help="list the trials and what is missing; run nothing")
     p.add_argument("--best", action="store_true", help="with DIR: the most accurate model that fits --board")
     p.add_argument("--board", help="with --best: a board (or the core) of the sweep")
-    p.add_argument("--max-mse", type=float, help="with --best: test_mse at most this")
-    p.add_argument("--max-latency-us", type=float, help="with --best: latency_us at most this")
-    p.add_argument("--json", help="write the answer (--best) or the run's summary as JSON to this file")
+    p.add_argument("--max-mse", type=at.nonnegative_float, help="with --best: test_mse at most this")
+    p.add_argument("--max-latency-us", type=at.positive_float, help="with --best: latency_us at most this")
+    at.add_json(p, "the answer (--best) or the run's summary")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if source.is_dir():
         if args.out:
             raise ToolkitError("-o is for running a spec; to query a sweep directory: toolkit sweep DIR --best --board B")
-        return answer_best(args) if args.best else summary(source)
+        return answer_best(args) if args.best else summary(source, args.json)
     if args.best:
         raise ToolkitError(f"--best reads a sweep directory, not {source}: toolkit sweep DIR --best --board B")
     return run_spec(args)
@@ -110,7 +111,8 @@ def answer_best(args: argparse.Namespace) -> int:
     return 0
 
 
-def summary(out: Path) -> int:
+def summary(out: Path, json_path: str | None = None) -> int:
+    from toolkit.fileio import write_json
     from toolkit.sweep import best, load_results
     from toolkit.sweep.best import targets
     from toolkit.table import render
@@ -124,7 +126,10 @@ def summary(out: Path) -> int:
                       top["trial"] if top else "-", top["test_mse"] if top else "-", top["flash_bytes"] if top else "-",
                       (top.get("latency_us") or "-") if top else "-"])
     print(f"{out}: {len({r['trial'] for r in rows})} trials, {len(rows)} rows")
+    keys = ["target", "rows", "failed", "fit", "best_trial", "test_mse", "flash_bytes", "latency_us"]
     print(render(["target", "rows", "failed", "fit", "most accurate that fits", "test_mse", "flash B", "latency us"], table))
+    if json_path:
+        write_json(json_path, [{k: (None if v == "-" else v) for k, v in zip(keys, row)} for row in table])
     return 0
 
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 import tempfile
 
+from toolkit.commands import argtypes as at
 from toolkit.commands.base import Command
-from toolkit.errors import ToolkitError
 from toolkit.table import key_values
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="a .tflite file")
-    p.add_argument("--host", action="store_true", help="compile with the host C compiler and run natively")
-    p.add_argument("--inputs", type=int, help="number of inputs (default: all 256 for one int8 input, else 1000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
-    p.add_argument("--input-range", default="-8,8", help="range of random float inputs (default -8,8)")
-    p.add_argument("--json", help="write the result as JSON to this file")
+    p.add_argument("--host", action="store_true",
+                   help="compile with the host C compiler and run natively (the default and only target; "
+                        "emulated cores: 'toolkit emulate')")
+    p.add_argument("--inputs", type=at.positive_int, help="number of inputs (default: all 256 for one int8 input, else 1000)")
+    p.add_argument("--seed", type=at.seed, default=0, help="seed of the random inputs")
+    p.add_argument("--input-range", default="-8,8", type=at.range_text, help="range of random float inputs (default: -8,8)")
+    at.add_json(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,10 +29,6 @@ def run(args: argparse.Namespace) -> int:
     from toolkit.tflite.reader import read_tflite
     from toolkit.validation import compare, default_n_inputs, make_inputs, reference_outputs
 
-    if not args.host:
-        raise ToolkitError("choose where to run: --host (emulated targets: 'toolkit emulate')")
-    if args.inputs is not None and args.inputs < 1:
-        raise ToolkitError("--inputs must be at least 1")
     model = read_tflite(args.model)
     inputs = make_inputs(model, default_n_inputs(model, args.inputs), args.seed, parse_range(args.input_range))
     with tempfile.TemporaryDirectory(prefix="toolkit-host-") as work:

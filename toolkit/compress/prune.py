@@ -65,6 +65,6 @@ def distill_model(out_dir: Path, settings: DistillSettings, teacher_path: str | 
 
 
 def _metrics(out_dir: str | Path) -> dict:
-    import json
+    from toolkit.fileio import read_json
 
-    return json.loads((Path(out_dir) / "metrics.json").read_text())
+    return read_json(Path(out_dir) / "metrics.json", missing={})

@@ -37,15 +37,15 @@ def run_study(out: Path, s: StudySettings) -> list[VariantRow]:
     from toolkit.train import TrainConfig, train
 
     base = out / "baseline" / "model.keras"
-    with Progress("train the 1-16-16-1 baseline", s.epochs) as bar:
+    with Progress("train the 1-16-16-1 baseline", s.epochs, eta=True, log_updates=False) as bar:
         train(TrainConfig(function=s.function, epochs=s.epochs, seed=s.seed), out / "baseline", callbacks=[bar.keras_callback()])
-    with Progress("prune 50% of the weights, fine-tune", s.finetune_epochs) as bar:
+    with Progress("prune 50% of the weights, fine-tune", s.finetune_epochs, eta=True, log_updates=False) as bar:
         prune_model(base, "weight", 0.5, out / "pruned50", epochs=s.finetune_epochs, callbacks=[bar.keras_callback()])
-    with Progress("prune 80% of the weights (gradual)", s.finetune_epochs) as bar:
+    with Progress("prune 80% of the weights (gradual)", s.finetune_epochs, eta=True, log_updates=False) as bar:
         prune_model(base, "weight", 0.8, out / "pruned80", schedule="gradual", epochs=s.finetune_epochs, callbacks=[bar.keras_callback()])
-    with Progress("structured pruning to 8-8, fine-tune", s.finetune_epochs) as bar:
+    with Progress("structured pruning to 8-8, fine-tune", s.finetune_epochs, eta=True, log_updates=False) as bar:
         prune_model(base, "structured", 0.5, out / "structured", epochs=s.finetune_epochs, callbacks=[bar.keras_callback()])
-    with Progress("distil a 64-64 teacher into 8-8", 3 * s.epochs) as bar:
+    with Progress("distil a 64-64 teacher into 8-8", 3 * s.epochs, eta=True, log_updates=False) as bar:
         distill_model(out / "distilled", DistillSettings(hidden=(8, 8), epochs=s.epochs, seed=s.seed), function=s.function,
                       callbacks=[bar.keras_callback()])
     rows = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +19,25 @@ class Predictions:
     y_emulated: np.ndarray  # generated C on the emulated core, dequantized
     arch: str
 
+    KEYS = ("x", "y_true", "y_float", "y_int8", "y_emulated", "arch")
+
     def save(self, path: Path) -> None:
-        np.savez(path, x=self.x, y_true=self.y_true, y_float=self.y_float, y_int8=self.y_int8,
+        import io
+
+        from toolkit.fileio import atomic_write
+
+        buf = io.BytesIO()
+        np.savez(buf, x=self.x, y_true=self.y_true, y_float=self.y_float, y_int8=self.y_int8,
                  y_emulated=self.y_emulated, arch=np.array(self.arch))
+        atomic_write(path, buf.getvalue())
 
     @classmethod
     def load(cls, path: Path) -> "Predictions":
-        with np.load(path) as d:
-            return cls(d["x"], d["y_true"], d["y_float"], d["y_int8"], d["y_emulated"], str(d["arch"]))
+        """DamagedFile (toolkit.fileio) when the file is truncated or incomplete."""
+        from toolkit.fileio import load_npz
+
+        d = load_npz(path, cls.KEYS)
+        return cls(d["x"], d["y_true"], d["y_float"], d["y_int8"], d["y_emulated"], str(d["arch"]))
 
 
 @dataclass
@@ -43,6 +53,7 @@ class RunData:
     boards: list[dict] = field(default_factory=list)  # per-board emulation of the int8 model
     budget: list[dict] = field(default_factory=list)  # budget rows per board/profile
     engines: list[dict] = field(default_factory=list)  # TFLM vs generated C per board (tflm.json)
+    deployment: list[dict] = field(default_factory=list)  # on-chip figures per board/core (report/deployment.py)
 
 
 def model_dir_of(run_dir: Path) -> Path:
@@ -53,7 +64,10 @@ def model_dir_of(run_dir: Path) -> Path:
 
 
 def _json(path: Path):
-    return json.loads(path.read_text()) if path.exists() else None
+    """The JSON in `path`, None when absent; a damaged file is one line (DamagedFile)."""
+    from toolkit.fileio import read_json
+
+    return read_json(path)
 
 
 def compute_predictions(model_dir: Path, arch: str = "cortex-m4") -> Predictions:
@@ -87,6 +101,24 @@ def compute_predictions(model_dir: Path, arch: str = "cortex-m4") -> Predictions
     )
 
 
+def _predictions(path: Path, model_dir: Path) -> Predictions | None:
+    """predictions.npz, computed (again) when missing or damaged and the int8 model is there."""
+    import sys
+
+    from toolkit.fileio import DamagedFile
+
+    if path.exists():
+        try:
+            return Predictions.load(path)
+        except DamagedFile as exc:
+            print(f"note: {exc.args[0].split(';')[0]}: computing it again", file=sys.stderr)
+    if not (model_dir / "model_int8.tflite").exists():
+        return None
+    predictions = compute_predictions(model_dir)
+    predictions.save(path)
+    return predictions
+
+
 def load_run(run_dir: str | Path) -> RunData:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -98,14 +130,12 @@ def load_run(run_dir: str | Path) -> RunData:
     data.config = _json(model_dir / "train_config.json")
     layers = data.metrics.get("layers") or []
     data.widths = [layers[0]["inputs"], *(layer["outputs"] for layer in layers)] if layers else []
-    pred_path = run_dir / "predictions.npz"
-    if pred_path.exists():
-        data.predictions = Predictions.load(pred_path)
-    elif (model_dir / "model_int8.tflite").exists():
-        data.predictions = compute_predictions(model_dir)
-        data.predictions.save(pred_path)
+    data.predictions = _predictions(run_dir / "predictions.npz", model_dir)
     data.variants = (_json(run_dir / "compare.json") or {}).get("variants", [])
     data.boards = _json(run_dir / "boards.json") or []
     data.budget = _json(run_dir / "budget.json") or []
     data.engines = _json(run_dir / "tflm.json") or []
+    from toolkit.report.deployment import load_deployment
+
+    data.deployment = load_deployment(run_dir, model_dir, data.boards)
     return data

@@ -19,10 +19,14 @@ def _plt():
 
 
 def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from toolkit.fileio import atomic_path
+
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    _plt().close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100, format=path.suffix[1:] or "png")
+    finally:
+        _plt().close(fig)
     return path
 
 
@@ -42,18 +46,29 @@ def loss_curves(history: dict, path: Path) -> Path:
 
 
 def predictions(p: Predictions, function: str, path: Path) -> Path:
+    """The four series overlap where the model is good: each gets its own style (thick line,
+    dashes, steps, markers), and the lower panel shows how far each is from the function."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, (ax, diff) = plt.subplots(2, 1, figsize=(7, 5.2), sharex=True, height_ratios=(3, 1.4))
     order = np.argsort(p.x)
-    ax.plot(p.x[order], p.y_true[order], "k-", lw=2, label=f"y = {function}")
-    ax.plot(p.x[order], p.y_float[order], "-", label="float32 .tflite")
-    ax.plot(p.x[order], p.y_int8[order], "-", label="int8 .tflite (TFLM)")
-    ax.plot(p.x[order], p.y_emulated[order], ".", ms=3, label=f"generated C on {p.arch} (emulated)")
-    ax.set_xlabel("x")
+    x = p.x[order]
+    ax.plot(x, p.y_true[order], color="0.55", lw=5, alpha=0.6, label=f"y = {function}", zorder=1)
+    ax.plot(x, p.y_float[order], color="tab:blue", lw=1.6, ls="--", label="float32 .tflite (LiteRT)", zorder=2)
+    ax.step(x, p.y_int8[order], where="mid", color="tab:orange", lw=1.2, label="int8 .tflite (TFLM)", zorder=3)
+    ax.plot(x[::4], p.y_emulated[order][::4], "x", color="tab:green", ms=4, mew=1,
+            label=f"generated C on {p.arch} (emulated; every 4th input)", zorder=4)
     ax.set_ylabel("y")
     ax.set_title("Model against the function")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="best")
+    diff.plot(x, (p.y_float - p.y_true)[order], color="tab:blue", ls="--", lw=1, label="float32 - f(x)")
+    diff.step(x, (p.y_int8 - p.y_true)[order], where="mid", color="tab:orange", lw=1, label="int8 - f(x)")
+    diff.plot(x, (p.y_emulated - p.y_int8)[order], color="tab:green", lw=1.5, label="generated C - int8 (0: bit-exact)")
+    diff.axhline(0, color="k", lw=0.6)
+    diff.set_xlabel("x")
+    diff.set_ylabel("difference")
+    diff.grid(True, alpha=0.3)
+    diff.legend(fontsize=7, ncols=3, loc="upper center")
     return _save(fig, path)
 
 
@@ -75,17 +90,18 @@ def errors(p: Predictions, path: Path) -> Path:
 def variants(rows: list[dict], path: Path) -> Path:
     plt = _plt()
     labels = [f"{r['variant'].split(' ')[0]}\n{r['quant']}" for r in rows]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+    colours = {"int8": "tab:blue", "float": "tab:orange"}
     for ax, key, title, log in ((axes[0], "flash_bytes", "flash (bytes)", False),
-                                (axes[1], "instructions", "instructions / inference", False),
-                                (axes[2], "test_mse", "test MSE", True)):
-        ax.bar(range(len(rows)), [r[key] for r in rows], color="tab:blue")
+                                (axes[1], "instructions", "instructions / inference (exact)", False),
+                                (axes[2], "test_mse", "test MSE (log)", True)):
+        ax.bar(range(len(rows)), [r[key] for r in rows], color=[colours.get(r["quant"], "tab:gray") for r in rows])
         ax.set_xticks(range(len(rows)), labels, fontsize=7, rotation=45, ha="right")
         ax.set_title(title)
         if log:
             ax.set_yscale("log")
         ax.grid(True, axis="y", alpha=0.3)
-    fig.suptitle("Compression variants")
+    fig.suptitle("Compression variants (blue: int8, orange: float)")
     return _save(fig, path)
 
 

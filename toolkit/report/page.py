@@ -12,6 +12,7 @@ import numpy as np
 from toolkit.fileio import atomic_write
 from toolkit.report import figures
 from toolkit.report.data import RunData, load_run
+from toolkit.report.labels import column, timing_label
 from toolkit.table import fmt
 
 
@@ -59,31 +60,46 @@ def _sections(d: RunData, img_dir: Path) -> list[Section]:
         out.append(Section(
             "Compression", "Each variant converted, compiled and run on the emulated core; instructions are exact counts.",
             [(figures.variants(d.variants, img_dir / "variants.png"), "size, instructions and accuracy per variant")],
-            (keys, [[r[k] for k in keys] for r in d.variants]),
+            _table(keys, d.variants),
         ))
-    if d.boards:
-        keys = ["board", "arch", "instructions", "cycles_est", "latency_us", "flash_bytes", "ram_bytes", "stack_bytes", "mismatches"]
-        out.append(Section("Boards", "The int8 model on every board with a local emulator (cycles: see each row's timing model).",
-                           table=(keys, [[r.get(k, "-") for k in keys] for r in d.boards])))
+    if d.deployment:
+        keys = ["board", "arch", "model", "instructions", "cycles_est", "timing", "latency_us", "flash_bytes",
+                "ram_bytes", "stack_bytes", "mismatches"]
+        where = ("every board with a local emulator" if d.boards else
+                 f"an emulated {d.deployment[0]['arch']} (no board was asked for; `toolkit demo` measures every board)")
+        out.append(Section(
+            "On the microcontroller",
+            f"The generated C of the model, built and run on {where}. Instructions are exact counts per inference; "
+            "cycles are counted exactly by the AVR and RP2040 engines and estimated elsewhere (the *cycles are* column "
+            "names the timing model); latency is cycles at the board's clock. Flash is code + weights, RAM is data + bss "
+            "(the activation arena included), stack is the measured peak.",
+            table=_table(keys, [r | {"timing": timing_label(r)} for r in d.deployment])))
     if d.engines:
-        keys = ["board", "engine", "instructions", "instructions_ratio", "cycles_est", "latency_us", "flash_bytes",
+        keys = ["board", "engine", "instructions", "instructions_ratio", "cycles_est", "timing", "latency_us", "flash_bytes",
                 "ram_bytes", "arena_bytes", "stack_bytes", "mismatches", "differs_from_generated"]
         out.append(Section(
             "TF Lite Micro vs generated C",
             "The same int8 model, core, harness, start-up code, linker script and emulator: TF Lite Micro's interpreter "
-            "with its reference kernels (tflm) and with CMSIS-NN's (tflm-cmsis-nn) beside the generated C. "
+            "with its reference kernels (tflm) and with CMSIS-NN's (tflm-cmsis-nn) beside the generated C, and, where "
+            "a MicroPython tree was found, the model as a MicroPython script in MicroPython's VM (micropython; RAM: static + "
+            "heap high-water; docs/micropython.md). "
             "instructions_ratio is each engine's instructions over the generated C's; mismatches count outputs that differ "
             "from the TFLM interpreter on the host, differs_from_generated the inputs on which an engine's outputs differ "
             "from the generated C's (docs/tflm.md).",
             [(figures.engines(d.engines, img_dir / "engines.png"), "instructions, flash and RAM per engine and board")],
-            (keys, [[r.get(k) if r.get(k) is not None else "-" for k in keys] for r in d.engines]),
+            _table(keys, [r | {"timing": timing_label(r)} for r in d.engines]),
         ))
     if d.budget:
         keys = ["board", "flash_bytes", "flash_limit", "ram_bytes", "stack_bytes", "ram_limit", "fits"]
         out.append(Section("Memory budget", "Flash (code + weights) and RAM (static + peak stack) against each limit.",
                            [(figures.memory(d.budget, img_dir / "memory.png"), "memory use against each board")],
-                           (keys, [[r[k] for k in keys] for r in d.budget])))
+                           _table(keys, d.budget)))
     return out
+
+
+def _table(keys: list[str], rows: list[dict]) -> tuple[list[str], list[list]]:
+    """Human column names (labels.COLUMNS) over the rows' values, "-" where a row has none."""
+    return [column(k) for k in keys], [[r.get(k) if r.get(k) is not None else "-" for k in keys] for r in rows]
 
 
 def _html_table(headers: list[str], rows: list[list]) -> str:
@@ -96,6 +112,13 @@ def _md_table(headers: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _markdown(text: str) -> str:
+    """A section's text (Markdown: `code`, *emphasis*) as HTML, by a CommonMark renderer."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").render(text)
 
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
@@ -119,7 +142,7 @@ def build_report(run_dir: str | Path) -> tuple[Path, Path]:
 def write_pages(run_dir: Path, title: str, sections: list[Section]) -> tuple[Path, Path]:
     parts_html, parts_md = [f"<h1>{title}</h1>"], [f"# {title}", ""]
     for s in sections:
-        parts_html.append(f"<h2>{html.escape(s.title)}</h2><p>{html.escape(s.text)}</p>")
+        parts_html.append(f"<h2>{html.escape(s.title)}</h2>{_markdown(s.text)}")
         parts_md += [f"## {s.title}", "", s.text, ""]
         for png, caption in s.images:
             data = base64.b64encode(png.read_bytes()).decode()

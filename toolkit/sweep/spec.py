@@ -39,7 +39,7 @@ class Option:
 
 
 def _hidden(value: Any) -> str:
-    from toolkit.commands.train import parse_hidden
+    from toolkit.commands.argtypes import parse_hidden
 
     text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
     return ",".join(map(str, parse_hidden(text)))

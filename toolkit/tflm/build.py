@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import ToolchainError
+from toolkit.fileio import atomic_write
 from toolkit.progress import Progress
 from toolkit.tflm.sources import Flags, model_sources
 from toolkit.tflm.tree import TflmTree
@@ -86,7 +87,7 @@ def compile_one(cmd: Sequence[str], src: Path, obj: Path) -> None:
     proc = subprocess.run([*cmd, "-c", str(src), "-o", str(tmp)], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         log = obj.with_suffix(".log")
-        log.write_text(" ".join(cmd) + "\n" + proc.stdout + proc.stderr)
+        atomic_write(log, " ".join(cmd) + "\n" + proc.stdout + proc.stderr)
         tmp.unlink(missing_ok=True)
         text = proc.stdout + proc.stderr
         if "No such file" in text and any(h in text for h in ("vector", "cstdint", "cstddef", "cstring", "new")):
@@ -120,7 +121,7 @@ def build_library(tree: TflmTree, flags: Flags, ops: list[str], *, name: str = "
                   for f in flags.for_source(tree.root, rel)]
     directory = (cache or cache_root()) / "tflm" / _digest(tree.fingerprint, version, *every_flag)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "README").write_text(f"TFLM objects for {tree.root}\n{version}\ncpu: {' '.join(flags.cpu)}\n"
+    atomic_write(directory / "README", f"TFLM objects for {tree.root}\n{version}\ncpu: {' '.join(flags.cpu)}\n"
                                       f"kernels: {'CMSIS-NN' if flags.cmsis_nn else 'reference'}\n")
     lib = directory / "lib" / f"libtflm-{_digest(*sources)}.a"
     compiled = 0

@@ -226,7 +226,7 @@ def emulate_tflm(model_path: str | Path, model: Model, arch: str, engine: str, b
     tree = tree if isinstance(tree, TflmTree) else find_tree(tree)
     model_path = Path(model_path)
     start = time.monotonic()
-    limit = instruction_limit or run_limit(model, len(inputs), emulation.backend_of(arch).default_limit)
+    limit = run_limit(model, len(inputs), emulation.backend_of(arch).default_limit, instruction_limit)
     b, run = build_and_run(model_path, model, arch, engine, build_dir, inputs, tree, limit)
     seconds = time.monotonic() - start
     ours = run.outputs_array(model.output.dtype)

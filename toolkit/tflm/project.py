@@ -12,6 +12,7 @@ from pathlib import Path
 
 from toolkit.codegen.cfiles import C_TYPE
 from toolkit.errors import ModelFormatError, UnsupportedModelError
+from toolkit.fileio import atomic_write
 from toolkit.ir import Model
 from toolkit.tflite import schema as S
 from toolkit.tflite.flatbuffer import FlatBufferError, Table
@@ -119,12 +120,11 @@ def align_arena(n: int) -> int:
 def write_project(out: Path, tree: TflmTree, model: Model, model_path: Path, ops: list[str]) -> None:
     """model.h, tflm_ops.h and model_data.c into `out`; tflm_arena.c comes with write_arena."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "model.h").write_text(model_header(model))
-    (out / "tflm_ops.h").write_text(ops_header(tree, ops))
-    (out / "model_data.c").write_text(model_data_source(model_path.read_bytes(), model_path.name))
+    atomic_write(out / "model.h", model_header(model))
+    atomic_write(out / "tflm_ops.h", ops_header(tree, ops))
+    atomic_write(out / "model_data.c", model_data_source(model_path.read_bytes(), model_path.name))
 
 
 def write_arena(out: Path, arena_bytes: int) -> Path:
     path = out / "tflm_arena.c"
-    path.write_text(arena_source(arena_bytes))
-    return path
+    return atomic_write(path, arena_source(arena_bytes))

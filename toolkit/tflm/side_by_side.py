@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from toolkit.provenance import stamp
 from toolkit.table import fmt, key_values, render
 from toolkit.tflm.engine import ENGINES, check_arch, emulate_tflm, first_difference
 from toolkit.tflm.tree import TflmTree, find_tree
@@ -16,6 +17,7 @@ from toolkit.validation import DEFAULT_FLOAT_RANGE, default_n_inputs, make_input
 if TYPE_CHECKING:
     from toolkit.emulate import EmulationReport
 
+ALL_ENGINES = (*ENGINES, "micropython")  # --engine all: MicroPython's row too (toolkit.micropython)
 ROW_KEYS = ("instructions", "cycles_est", "latency_us", "flash_bytes", "ram_bytes", "arena_bytes", "stack_bytes",
             "mismatches")
 RATIO_KEYS = (("instructions", "instructions"), ("flash_bytes", "flash"), ("ram_bytes", "RAM"),
@@ -59,21 +61,28 @@ class SideBySide:
         return out
 
     def to_json(self, clock_mhz: float | None = None) -> dict:
-        return {"model": self.model, "arch": self.arch, "tflm_tree": str(self.tree.root) if self.tree else None,
-                "engines": {e: r.to_json(clock_mhz) for e, r in self.reports.items()},
-                "ratios_to_generated": self.ratios(), "passed": self.passed}
+        return stamp({"model": self.model, "arch": self.arch, "tflm_tree": str(self.tree.root) if self.tree else None,
+                      "engines": {e: r.to_json(clock_mhz) for e, r in self.reports.items()},
+                      "ratios_to_generated": self.ratios(), "passed": self.passed}, self.arch)
 
 
 def run_engines(model_path: str | Path, arch: str, build_dir: str | Path, engines: tuple[str, ...] = ENGINES,
                 n_inputs: int | None = None, seed: int = 0,
                 float_range: tuple[float, float] = DEFAULT_FLOAT_RANGE, instruction_limit: int | None = None,
-                tflm_tree: str | Path | TflmTree | None = None) -> SideBySide:
-    """Run each engine on the same inputs; TFLM engines build in build_dir/<engine>."""
+                tflm_tree: str | Path | TflmTree | None = None, micropython_tree: str | Path | None = None) -> SideBySide:
+    """Run each engine on the same inputs; TFLM engines (and micropython) build in build_dir/<engine>."""
     from toolkit.emulate import emulate
     from toolkit.tflite.reader import read_tflite
 
     tree = None
-    if any(e != "generated" for e in engines):
+    if "micropython" in engines:
+        from toolkit.micropython import check_arch as check_micropython
+        from toolkit.micropython import emulate_micropython
+        from toolkit.micropython import find_tree as find_micropython
+
+        check_micropython(arch)  # refuse before anything is built
+        micropython_tree = find_micropython(micropython_tree)
+    if any(e.startswith("tflm") for e in engines):
         check_arch(arch)  # refuse before anything is built
         tree = tflm_tree if isinstance(tflm_tree, TflmTree) else find_tree(tflm_tree)
     build_dir = Path(build_dir)
@@ -83,6 +92,9 @@ def run_engines(model_path: str | Path, arch: str, build_dir: str | Path, engine
     for engine in engines:
         if engine == "generated":
             reports[engine] = emulate(model_path, arch, build_dir, n_inputs, seed, float_range, instruction_limit)
+        elif engine == "micropython":
+            reports[engine] = emulate_micropython(model_path, model, arch, build_dir / engine, inputs, micropython_tree,
+                                                  instruction_limit)
         else:
             reports[engine] = emulate_tflm(model_path, model, arch, engine, build_dir / engine, inputs, tree,
                                            instruction_limit)
@@ -122,7 +134,11 @@ def render_side_by_side(s: SideBySide) -> str:
         exact = "bit-exact" if r.comparison.exact else "tolerance 1e-5"
         first = r.details.get("first_mismatch")
         info.append((f"{engine}: reference", f"{ref}, {exact}" + (f"; first differing input #{first}" if first is not None else "")))
-        if r.details:
+        if r.engine == "micropython":
+            from toolkit.micropython.engine import info_lines
+
+            info += info_lines(engine, r)
+        elif r.details:
             d = r.details
             built = (f"{d['compiled']} files compiled in {d['library_seconds']:.1f} s" if d["compiled"]
                      else "library from the cache")

@@ -8,7 +8,6 @@ sketch the user builds with their toolchain (no Xtensa compiler exists here).
 from __future__ import annotations
 
 import json
-import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,14 +16,14 @@ import numpy as np
 
 from toolkit.codegen import generate_c, write_c
 from toolkit.errors import ToolkitError
-from toolkit.fileio import atomic_write
-from toolkit.paths import ROOT
+from toolkit.fileio import atomic_path, atomic_write, copy_file
+from toolkit.paths import WOKWI_TEMPLATES
 from toolkit.tflite.reader import read_tflite
 from toolkit.validation import default_n_inputs, make_inputs, reference_outputs
 from toolkit.wokwi.uf2 import write_uf2
 from toolkit.wokwi.validate import check_project
 
-TEMPLATES = ROOT / "wokwi" / "templates"
+TEMPLATES = WOKWI_TEMPLATES
 
 
 @dataclass(frozen=True)
@@ -86,9 +85,11 @@ def write_ihex(elf: Path, out: Path) -> Path:
     """Intel HEX of the AVR flash image (what Wokwi's Uno and avrdude load)."""
     import subprocess
 
-    proc = subprocess.run(["avr-objcopy", "-O", "ihex", "-R", ".eeprom", str(elf), str(out)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise ToolkitError(f"avr-objcopy could not write {out.name}: {proc.stderr.strip()}")
+    with atomic_path(out) as tmp:
+        proc = subprocess.run(["avr-objcopy", "-O", "ihex", "-R", ".eeprom", str(elf), str(tmp)], capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise ToolkitError(f"avr-objcopy could not write {out.name}: {proc.stderr.strip()}")
     return out
 
 
@@ -110,7 +111,7 @@ def generate_project(model_path: str | Path, board_name: str, out_dir: str | Pat
         sketch = out / "sketch"
         write_c(gen, sketch)
         atomic_write(sketch / "vectors.h", vectors_header(inputs, "int8_t" if model.input.dtype == "int8" else "float"))
-        shutil.copyfile(TEMPLATES / "sketch.ino", sketch / "sketch.ino")
+        copy_file(TEMPLATES / "sketch.ino", sketch / "sketch.ino")
         files = [("sketch/sketch.ino", "prints one `O:` line per test input"), ("sketch/model.h, model.c", "the generated model"),
                  ("sketch/vectors.h", "the test inputs")]
         build = (f"Build with arduino-cli and the Espressif core (`arduino-cli core install esp32:esp32`):\n\n"
@@ -121,12 +122,12 @@ def generate_project(model_path: str | Path, board_name: str, out_dir: str | Pat
 
         write_c(gen, out / "src")
         fw = emulation.build_firmware(out / "src", inputs, board.arch, out / "build")
-        shutil.copyfile(fw.elf, out / "firmware.elf")
+        copy_file(fw.elf, out / "firmware.elf")
         target = out / board.wokwi_firmware
         FIRMWARE_WRITERS[target.suffix](fw.elf, target)
         files = [(board.wokwi_firmware, "the firmware, built by tinyml-toolkit"), ("firmware.elf", "the same with symbols"),
                  ("src/model.h, model.c", "the generated model"), ("build/", "vectors.c, map file and build log")]
-        build = "Already built. To rebuild after changing the model: `toolkit wokwi MODEL.tflite --board " + board.name + " -o .`"
+        build = "Already built. To rebuild after changing the model: `toolkit wokwi new MODEL.tflite --board " + board.name + " -o .`"
     atomic_write(out / "diagram.json", json.dumps(diagram(board), indent=2) + "\n")
     atomic_write(out / "wokwi.toml", f"[wokwi]\nversion = 1\nfirmware = '{board.wokwi_firmware}'\nelf = '{board.wokwi_elf}'\n")
     atomic_write(out / "model.test.yaml", scenario_yaml(Path(model_path).stem, lines))

@@ -99,16 +99,18 @@ def _run_cloud(project: Path, parsed: dict, scenario: str, timeout_ms: int) -> S
 
 def _run_local(project: Path, engine: str, part_id: str, parsed: dict, steps: list, timeout_ms: int) -> ScenarioRun:
     from emulation.errors import ToolMissing
-    from emulation.node import node_path, wokwi_dir
+    from emulation.data import INSTALL_HINT, engines_dir
+    from emulation.node import node_path
 
     try:
         node = node_path()
     except ToolMissing as exc:
         raise ToolkitError(str(exc)) from None
-    root = wokwi_dir()
+    root = engines_dir()
     package = {"avr": "avr8js", "rp2040": "rp2040js"}[engine]
     if not (root / "node_modules" / package / "package.json").is_file():
-        raise ToolkitError(f"Wokwi's {package} engine is not installed in {root / 'node_modules'}: run make setup")
+        raise ToolkitError(f"Wokwi's {package} engine is not installed in {root / 'node_modules'}: "
+                           f"run make setup in a checkout, else {INSTALL_HINT.removeprefix('run: ')}")
     runner = f"{engine} (local)"
     # Flash comes from the file Wokwi loads (UF2 / HEX); the ELF gives the symbols.
     wokwi = parsed["toml"]["wokwi"]
@@ -116,7 +118,7 @@ def _run_local(project: Path, engine: str, part_id: str, parsed: dict, steps: li
     for path in (firmware, elf):
         if not path.is_file():
             return ScenarioRun(EXIT_CANNOT, runner, "", f"{path} not found: generate the project again "
-                               f"(toolkit wokwi MODEL.tflite --board ... -o {project})")
+                               f"(toolkit wokwi new MODEL.tflite --board ... -o {project})")
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump({"steps": steps, "part_id": part_id}, f, default=str)
         steps_file = f.name

@@ -80,3 +80,26 @@ def test_renders_in_chromium(run_dir, tmp_path):
     with Image.open(shot) as img:
         colours = img.convert("RGB").getcolors(maxcolors=1 << 20)
     assert colours is not None and len(colours) > 50  # text, plots and tables, not a blank page
+
+
+def test_the_report_shows_the_deployment(run_dir):
+    """A plain train + convert run directory: the figures measured on cortex-m4, both models."""
+    md, html = (run_dir / "report.md").read_text(), (run_dir / "report.html").read_text()
+    section = md.split("## On the microcontroller", 1)[1].split("\n## ", 1)[0]
+    assert "instructions / inference" in section and "flash (B)" in section and "peak stack (B)" in section
+    rows = json.loads((run_dir / "deployment.json").read_text())
+    assert [r["model"] for r in rows] == ["int8", "float"] and all(r["arch"] == "cortex-m4" for r in rows)
+    for r in rows:
+        assert r["instructions"] > 0 and r["flash_bytes"] > 0 and r["stack_bytes"] > 0 and r["mismatches"] == 0
+        assert f"{r['instructions']:,}" in section
+    assert "estimated (cortex-m4" in section  # Unicorn's cycles are labelled as estimates
+    assert "c_const_bytes" not in md and "cycles_est" not in md  # human column names
+    assert "`" not in html.split("<body>", 1)[1]  # Markdown rendered: `code` became <code>
+    assert "<code>" in html
+
+
+def test_a_damaged_deployment_file_is_measured_again(run_dir, capsys):
+    (run_dir / "deployment.json").write_text('[{"board": ')
+    build_report(run_dir)
+    assert "measuring it again" in capsys.readouterr().err
+    assert json.loads((run_dir / "deployment.json").read_text())[0]["instructions"] > 0

@@ -18,7 +18,8 @@ def test_demo_step_and_report_section(tflm_tree, reference_models, trained_sine,
     shutil.copytree(trained_sine, run, ignore=shutil.ignore_patterns("build*"))
     _tflm_vs_generated(reference_models["int8"], [nano], run)
     rows = json.loads((run / "tflm.json").read_text())
-    assert [r["engine"] for r in rows] == ["generated", "tflm", "tflm-cmsis-nn"]
+    assert [r["engine"] for r in rows][:3] == ["generated", "tflm", "tflm-cmsis-nn"]
+    assert [r["engine"] for r in rows][3:] in ([], ["micropython"])  # micropython where its tree is found
     assert all(r["board"] == "arduino-nano-33-ble" and r["mismatches"] == 0 and not r["differs_from_generated"] for r in rows)
     gen, ref = rows[0]["instructions"], rows[1]["instructions"]
     assert 0 < gen < ref and abs(rows[1]["instructions_ratio"] - ref / gen) < 0.01

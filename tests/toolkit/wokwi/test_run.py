@@ -258,7 +258,7 @@ def test_runner_command_line(tmp_path):
 
 
 def test_cli_end_to_end(reference_models, tmp_path):
-    """`toolkit wokwi MODEL --board arduino-uno -o DIR`, then `toolkit wokwi run DIR`."""
+    """`toolkit wokwi new MODEL --board arduino-uno -o DIR`, then `toolkit wokwi run DIR`."""
     skip_unless_engine("arduino-uno")
     env = {k: v for k, v in os.environ.items() if k != "WOKWI_CLI_TOKEN"}
 
@@ -267,7 +267,7 @@ def test_cli_end_to_end(reference_models, tmp_path):
                               text=True, env=env, cwd=ROOT, timeout=300)
 
     project = tmp_path / "uno"
-    proc = toolkit(reference_models["int8"], "--board", "arduino-uno", "-o", project, "--inputs", "20")
+    proc = toolkit("new", reference_models["int8"], "--board", "arduino-uno", "-o", project, "--inputs", "20")
     assert proc.returncode == 0, proc.stderr
     assert "firmware built; files validated" in proc.stdout
     proc = toolkit("run", project, "--timeout", "5000")
@@ -281,6 +281,14 @@ def test_cli_end_to_end(reference_models, tmp_path):
     proc = toolkit("run", project, "--timeout", "3000")
     assert proc.returncode == 42 and "TIMEOUT" in proc.stdout and "did not finish in 3000ms" in proc.stdout
 
+    import tomllib
+
+    firmware = tomllib.loads((project / "wokwi.toml").read_text())["wokwi"]["firmware"]
+    (project / firmware).unlink()  # cannot run: exit 1 (the scenario did not pass), not 2 (bad input)
+    proc = toolkit("run", project, "--runner", "local", "--json", "-")
+    assert proc.returncode == 1 and "CANNOT RUN" in proc.stderr
+    assert json.loads(proc.stdout)["status"] == "CANNOT RUN"
+
 
 def test_a_cnn_project_on_the_pico_passes_its_golden_scenario(graph_models, tmp_path):
     """The keyword-spotting DS-CNN as a Wokwi project: its scenario holds TFLM's outputs."""
@@ -288,7 +296,7 @@ def test_a_cnn_project_on_the_pico_passes_its_golden_scenario(graph_models, tmp_
 
     skip_unless_engine("raspberry-pi-pico")
     project = tmp_path / "kws"
-    proc = subprocess.run([sys.executable, "-m", "toolkit", "wokwi", str(graph_models(KWS)), "--board", "raspberry-pi-pico",
+    proc = subprocess.run([sys.executable, "-m", "toolkit", "wokwi", "new", str(graph_models(KWS)), "--board", "raspberry-pi-pico",
                            "-o", str(project), "--inputs", "2"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run = run_project(project)

@@ -1,0 +1,187 @@
+"""A model as a MicroPython script: the network as plain Python, then the measurement loop.
+
+    model part   the weights as data and one function per layer, then invoke(x, y):
+                 reads the input buffer x (array 'b' or 'f'), writes the output buffer y.
+                 Pure Python: it runs on CPython too (the host tests do).
+    harness      imports the firmware's `tinyml` module: reads every test vector, and
+                 calls invoke between two markers (calibrated), after a gc.collect().
+
+float models: float arithmetic in MicroPython's single-precision floats, weight rows as
+`list(array('f', b'...'))` (floats boxed once, at start-up) or `array('f', b'...')`
+(a new float boxed on every read); the bytes literals hold the float32 weights exactly
+and compile fast, where ~300 float literals cost the device's compiler tens of millions
+of instructions. int8 models: integer arithmetic bit for bit as TF Lite Micro.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.errors import UnsupportedModelError
+from toolkit.ir import Model, Tensor
+from toolkit.micropython import ops as O
+
+ALIASES = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+SUPPORTED = ("FULLY_CONNECTED", "QUANTIZE", "DEQUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1", *ALIASES,
+             "int8 LOGISTIC, TANH, LEAKY_RELU, HARD_SWISH")
+TYPECODES = {"int8": "b", "float32": "f"}
+
+REQUANTIZE = '''
+
+def requantize(acc, multiplier, shift):
+    """acc * multiplier * 2**(shift - 31), rounded exactly as TF Lite Micro does
+    (gemmlowp's SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT)."""
+    if shift > 0:
+        acc <<= shift
+    ab = acc * multiplier
+    if ab >= 0:
+        high = (ab + (1 << 30)) >> 31
+    else:
+        high = -((-ab + (1 << 30) - 1) >> 31)  # C's division truncates toward zero
+    if shift >= 0:
+        return high
+    right = -shift
+    mask = (1 << right) - 1
+    threshold = (mask >> 1) + (1 if high < 0 else 0)
+    return (high >> right) + (1 if (high & mask) > threshold else 0)
+'''
+
+HARNESS = '''
+
+# --- measurement: the firmware's tinyml module (firmware/micropython/modtinyml.c) ---
+import gc
+import tinyml
+
+
+def calibrate(x, y):
+    tinyml.begin(x)
+    tinyml.end(y)
+
+
+def measure(x, y):
+    tinyml.begin(x)
+    invoke(x, y)
+    tinyml.end(y)
+
+
+tinyml.phase(4)
+x = array('{tin}', bytes({in_bytes}))
+y = array('{tout}', bytes({out_bytes}))
+tinyml.phase(7)
+gc.collect()
+tinyml.phase(8)
+calibrate(array('{tin}'), array('{tout}'))
+for k in range(tinyml.inputs()):
+    tinyml.read(k, x)
+    gc.collect()
+    measure(x, y)
+tinyml.phase(5)
+'''
+
+
+@dataclass
+class Script:
+    model_part: str  # runs anywhere (CPython included)
+    harness: str  # needs the firmware's tinyml module
+    ops: list[str]
+
+    @property
+    def text(self) -> str:
+        return self.model_part + self.harness
+
+
+def _io(model: Model) -> tuple[Tensor, Tensor]:
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise UnsupportedModelError(f"the micropython engine runs models with one input and one output, not "
+                                    f"{len(model.inputs)} and {len(model.outputs)}")
+    x, y = model.inputs[0], model.outputs[0]
+    for t, role in ((x, "input"), (y, "output")):
+        if t.dtype not in TYPECODES:
+            raise UnsupportedModelError(f"the micropython engine needs an int8 or float32 {role}, not {t.dtype}")
+    return x, y
+
+
+def check_supported(model: Model) -> None:
+    """A one-line UnsupportedModelError naming the first op the engine cannot write."""
+    from toolkit.ops.activations import Unary
+
+    _io(model)
+    for op in model.ops:
+        ok = op.kind in SUPPORTED[:-1] or (isinstance(op, Unary) and op.input.dtype == "int8")
+        if not ok:
+            raise UnsupportedModelError(f"the micropython engine does not support {op.kind} "
+                                        f"(it writes {', '.join(SUPPORTED)})")
+
+
+def _emit(op, name: str, weights: str) -> O.Emitted:
+    from toolkit.ops.activations import Unary
+
+    n = op.output.size
+    if op.kind == "FULLY_CONNECTED":
+        return O.fully_connected(op, name, n, weights)
+    if op.kind == "QUANTIZE":
+        return O.quantize(op, name, n)
+    if op.kind == "DEQUANTIZE":
+        return O.dequantize(op, name, n)
+    if isinstance(op, Unary):
+        return O.elementwise(op, name, n)
+    raise UnsupportedModelError(f"the micropython engine does not support {op.kind}")
+
+
+def generate(model: Model, weights: str = "list", title: str = "") -> Script:
+    """The script for `model`; `weights` is how float weight rows are held: "list" or "array"."""
+    if weights not in O.FLOAT_WEIGHTS:
+        raise ValueError(f"weights must be one of {O.FLOAT_WEIGHTS}")
+    check_supported(model)
+    x, y = _io(model)
+    buffers: dict[int, str] = {id(x): "x"}
+    lines = [f"# {title or Path(model.source).name or 'model'} as a MicroPython script, generated by the TinyML toolkit.",
+             f"# {len(model.ops)} ops: " + "; ".join(op.describe() for op in model.ops),
+             (f"# invoke(x, y) reads the input from x (array '{TYPECODES[x.dtype]}', {x.size} values) and writes "
+              f"the output to y (array '{TYPECODES[y.dtype]}', {y.size} values)."),
+             "from array import array"]
+    if any(op.kind == "FULLY_CONNECTED" and op.input.dtype == "int8" for op in model.ops):
+        lines += REQUANTIZE.splitlines()
+    data, funcs, calls, temps = [], [], [], []
+    for i, op in enumerate(model.ops, 1):
+        src = buffers[id(op.inputs[0])]
+        out = op.outputs[0]
+        if op.kind in ALIASES and out is not y:
+            buffers[id(out)] = src
+            calls.append(f"    # {op.kind}: the same values, another shape (nothing to do)")
+            continue
+        if op.kind in ALIASES:
+            name = f"copy{i}"
+            funcs += ["", "", f"def {name}(x, y):", f"    for i in range({out.size}):", "        y[i] = x[i]"]
+        else:
+            name = f"layer{i}"
+            e = _emit(op, name, weights)
+            data += (["", ""] + e.data) if e.data else []
+            funcs += ["", "", *e.code]
+        dst = "y" if out is y else f"h{i}"
+        if out is not y:
+            temps.append(f"h{i} = [{'0.0' if out.dtype == 'float32' else '0'}] * {out.size}  # output of {name}")
+        buffers[id(out)] = dst
+        calls.append(f"    {name}({src}, {dst})")
+    if buffers.get(id(y)) != "y":
+        raise UnsupportedModelError("the micropython engine needs the model output written by an op")
+    lines += data + funcs + ["", "", *temps, "", "", "def invoke(x, y):", *calls]
+    harness = HARNESS.format(tin=TYPECODES[x.dtype], tout=TYPECODES[y.dtype], in_bytes=x.nbytes, out_bytes=y.nbytes)
+    return Script("\n".join(lines) + "\n", harness, [op.kind for op in model.ops])
+
+
+def run_on_host(script: Script, inputs, out_dtype: str, out_size: int):
+    """The model part on this CPython, every input through invoke: an (n, out_size) list of lists.
+    Exact for int8 models; float arithmetic here is double precision (the device's is single)."""
+    from array import array
+
+    space: dict = {}
+    exec(compile(script.model_part, "model.py", "exec"), space)  # noqa: S102 - our own generated code
+    tin = "b" if str(inputs.dtype) == "int8" else "f"
+    out = []
+    for row in inputs.reshape(len(inputs), -1):
+        xb, yb = array(tin, row.tobytes()), array(TYPECODES[out_dtype], bytes(out_size * (1 if out_dtype == "int8" else 4)))
+        space["invoke"](xb, yb)
+        out.append(list(yb))
+    return out
