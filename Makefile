@@ -7,7 +7,7 @@ TOOLKIT := $(VENV)/bin/toolkit
 DEMO    := demo-output
 JOBS    ?= 2
 
-.PHONY: setup demo test test-fast fuzz clean
+.PHONY: setup demo test test-fast fuzz bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -22,7 +22,12 @@ test: setup
 # the distinct failures by kind; every failing input is kept in fuzz-corpus/.
 FUZZ_CASES ?= 100000
 fuzz: setup
-	FUZZ_CASES=$(FUZZ_CASES) FUZZ_CORPUS=$(CURDIR)/fuzz-corpus $(PY) -m pytest -q -s -n 0 -p no:cacheprovider tests/fuzz/test_fuzz.py
+	FUZZ_CASES=$(FUZZ_CASES) FUZZ_CNN=1 FUZZ_CORPUS=$(CURDIR)/fuzz-corpus $(PY) -m pytest -q -s -n 0 -p no:cacheprovider tests/fuzz/test_fuzz.py
+
+# The MLPerf-Tiny-style models on cortex-m4/m7/m0plus and rv32imc, against TF Lite Micro
+# (reference and CMSIS-NN kernels) in the same run: exact instructions, ratios (benchmarks/).
+bench: setup
+	$(PY) benchmarks/models_bench.py --json bench.json
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow" tests

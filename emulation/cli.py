@@ -9,37 +9,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import NoReturn, Sequence, TextIO
+from typing import Sequence, TextIO
 
 from .arch import ARCHS, get_arch
+from .argparsing import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, unwritable
+from .argparsing import HelpFormatter as _HelpFormatter
+from .argparsing import Parser as _Parser
 from .backends import BACKENDS, backend_of, run_elf
 from .errors import EmulationError, GuestFault
 from .fileio import atomic_write
 from .result import EXACT_TIMING, METRIC_NAMES, RunResult
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-class _HelpFormatter(argparse.HelpFormatter):
-    """Each option's default in --help, unless its help already says it or it has none."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        if ("default" not in text and action.option_strings and not action.required
-                and not any(action.default is nothing for nothing in (None, False, argparse.SUPPRESS))):
-            text += " (default: %(default)s)"
-        return text
-
-
-class _Parser(argparse.ArgumentParser):
-    """One line and exit 2 for a bad argument, instead of the usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _positive_int(text: str) -> int:
@@ -59,17 +40,9 @@ def _check_json_path(value: str | None) -> None:
     path = Path(value)
     if path.is_dir():
         raise EmulationError(f"--json {value}: is a directory; --json takes a file name (or - for stdout)")
-    base = path.parent.absolute()
-    while not base.exists() and base != base.parent:
-        base = base.parent
-    if not base.is_dir():
-        raise EmulationError(f"--json {value}: {base} is a file, not a directory")
-    try:
-        fd, probe = tempfile.mkstemp(dir=base, prefix=".emulation-probe-")
-    except OSError as exc:
-        raise EmulationError(f"--json {value}: cannot write in {base} ({exc.strerror or exc})") from None
-    os.close(fd)
-    os.unlink(probe)
+    problem = unwritable(path.parent)
+    if problem:
+        raise EmulationError(f"--json {value}: {problem}")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
-"""Copy the part of a TFLM source tree that the toolkit compiles into firmware/tflm/tree.
+"""Copy the part of a TFLM source tree that the toolkit compiles into firmware/third_party/tflm.
 
-    python scripts/vendor_tflm.py SRC_TREE [--out firmware/tflm/tree]
+    python scripts/vendor_tflm.py SRC_TREE [--out firmware/third_party/tflm]
 
 SRC_TREE is a tree made with TFLM's create_tflm_tree.py (reference and CMSIS-NN kernels;
 docs/tflm.md). Kept: every file the toolkit's TFLM builds compile for any operator the tree's
@@ -56,7 +56,7 @@ def dependencies(tree: TflmTree, flags: Flags, sources: list[str], extra: list[P
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("tree", type=Path)
-    ap.add_argument("--out", type=Path, default=ROOT / "firmware" / "tflm" / "tree")
+    ap.add_argument("--out", type=Path, default=ROOT / "firmware" / "third_party" / "tflm")
     args = ap.parse_args()
     tree = TflmTree(args.tree.resolve())
     ops = sorted(tree.resolver)

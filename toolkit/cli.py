@@ -10,31 +10,19 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import NoReturn
 
+from emulation.argparsing import (  # noqa: F401 -- the exit codes are part of this module's API
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_TIMEOUT,
+    HelpFormatter,
+    Parser,
+)
 from toolkit import __version__
 from toolkit.commands import COMMANDS
 from toolkit.errors import ToolkitError
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_TIMEOUT = 0, 1, 2, 3, 42
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """Every option's default in --help, unless its help already says it (or it has none)."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        if ("default" not in text and action.option_strings and not action.required
-                and not any(action.default is nothing for nothing in (None, False, argparse.SUPPRESS))):
-            text += " (default: %(default)s)"
-        return text
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse with a one-line error (exit 2) instead of the usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

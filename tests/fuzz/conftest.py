@@ -1,9 +1,11 @@
-"""Seed models for the fuzzing harness: the reference hello_world models when present,
-and tiny models converted in the session (an int8 conv/depthwise/pool/add/softmax graph,
-its float and float16-weight versions)."""
+"""Seed models for the fuzzing harness: the repository's hello_world models, tiny models
+converted in the session (an int8 conv/depthwise/pool/add/softmax graph, its float and
+float16-weight versions) and, with FUZZ_CNN=1 (`make fuzz`), the keyword-spotting DS-CNN
+of the CNN tests (drawn rarely: a case of it takes ~0.4 s against ~10 ms)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -50,4 +52,12 @@ def fuzz_seeds(graph_models, tmp_path_factory) -> dict[str, bytes]:  # noqa: F81
         tmp.write_bytes(_float16(f16))
         tmp.rename(f16)
     seeds["fuzz_tiny_cnn_float16"] = f16.read_bytes()
+    if os.environ.get("FUZZ_CNN") == "1":
+        from tests.toolkit.cnnmodels import KWS
+
+        seeds[LARGE_SEED] = graph_models(KWS).read_bytes()
     return seeds
+
+
+LARGE_SEED = "kws_dscnn"  # drawn once per LARGE_WEIGHT draws of each small seed (test_fuzz.py)
+LARGE_WEIGHT = 8

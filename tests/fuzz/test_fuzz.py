@@ -19,6 +19,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fuzz.conftest import LARGE_SEED, LARGE_WEIGHT
 from tests.fuzz.mutate import MUTATIONS, mutate
 from tests.fuzz.property import check_bytes, check_host, small_enough
 
@@ -30,7 +31,8 @@ STEP = st.tuples(st.sampled_from(sorted(MUTATIONS)), st.integers(0, 2**32 - 1))
 
 
 def test_fuzz_campaign(fuzz_seeds):
-    names = sorted(fuzz_seeds)
+    names = [n for n in sorted(fuzz_seeds) if n != LARGE_SEED] * LARGE_WEIGHT
+    names += [LARGE_SEED] if LARGE_SEED in fuzz_seeds else []
     stats = Counter()
     failures: dict[str, list[str]] = {}
     started = time.monotonic()

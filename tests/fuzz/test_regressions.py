@@ -175,3 +175,15 @@ def test_conv_weight_scale_huge_is_refused(fuzz_seeds):
     op0 = graph.tables(S.SubGraph.OPERATORS)[0]  # CONV_2D
     weights = int(op0.numpy(S.Operator.INPUTS, "int32")[1])
     _refused(set_quant(data, weights, scale=3.4e38), "operator", "rescale")
+
+
+def test_a_hostile_shape_is_refused_before_any_allocation():
+    """A shape of 65536 x 65536 on an activation (4 G elements): refused at read time, naming
+    the tensor, its shape and the limit, instead of a memory blow-up later."""
+    data = _reference("hello_world_int8")
+    tensor = _first_op_output(data)
+    shape = _graph(data).tables(S.SubGraph.TENSORS)[tensor]._vector(S.Tensor.SHAPE)
+    buf = bytearray(data)
+    struct.pack_into("<ii", buf, shape[0], 65536, 65536)
+    msg = _refused(bytes(buf), "[65536, 65536]", "4,294,967,296 elements", "at most")
+    assert "tensor '" in msg

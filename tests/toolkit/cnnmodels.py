@@ -14,6 +14,7 @@ convolutions, depthwise convolutions and dense layers only):
     keyword spotting DS-CNN          2,656,768
     visual wake words MobileNetV1    7,489,664
     image classification ResNet-8   12,501,632
+    anomaly detection autoencoder      264,192 (`AD`: dense layers only, not in CNN_CASES)
 `mlperf_macs(keras_model)` counts the same way; `PUBLISHED_MACS` holds them by case name.
 
 Differences from the MLPerf reference code, by request: the DS-CNN pools over the whole
@@ -29,7 +30,8 @@ import numpy as np
 
 from tests.toolkit.graphmodels import GraphCase
 
-PUBLISHED_MACS = {"kws_dscnn": 2_656_768, "vww_mobilenet": 7_489_664, "ic_resnet8": 12_501_632}
+PUBLISHED_MACS = {"kws_dscnn": 2_656_768, "vww_mobilenet": 7_489_664, "ic_resnet8": 12_501_632,
+                  "ad_autoencoder": 264_192}
 _CALIBRATION_SAMPLES = 4  # random inputs the BN statistics are measured on
 
 
@@ -120,9 +122,21 @@ def resnet8_ic(keras, x):
     return net.head(y, 10)  # 8x8x64 -> 10
 
 
+def ad_autoencoder(keras, x):
+    """MLPerf Tiny anomaly detection autoencoder: input 640 (5 frames x 128 mel bins),
+    Dense 128 x4, bottleneck 8, Dense 128 x4, Dense 640; each hidden Dense with BN and ReLU."""
+    net = _Net(keras, x)
+    y = x
+    for units in (128, 128, 128, 128, 8, 128, 128, 128, 128):
+        y = keras.layers.Dense(units, kernel_initializer="he_normal", bias_initializer="random_normal")(y)
+        y = net.act(net.bn(y))
+    return keras.layers.Dense(640, kernel_initializer="he_normal", bias_initializer="random_normal")(y)
+
+
 KWS = GraphCase("kws_dscnn", ds_cnn_kws, inputs=((49, 10, 1),), seed=0, scale=1.0)
 VWW = GraphCase("vww_mobilenet", mobilenet_v1_vww, inputs=((96, 96, 3),), seed=0, scale=1.0)
 IC = GraphCase("ic_resnet8", resnet8_ic, inputs=((32, 32, 3),), seed=0, scale=1.0)
+AD = GraphCase("ad_autoencoder", ad_autoencoder, inputs=((640,),), seed=0, scale=1.0)  # not in CNN_CASES: no conv
 CNN_CASES = (KWS, VWW, IC)
 
 

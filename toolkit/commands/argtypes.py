@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from emulation.argparsing import unwritable
 from toolkit.errors import ToolkitError
 
 
@@ -188,24 +188,11 @@ OUTPUT_DIRS = {"out": "-o", "build_dir": "--build-dir"}
 OUTPUT_FILES = {"json": "--json", "plot": "--plot"}
 
 
-def _nearest_existing(path: Path) -> Path:
-    path = path.absolute()
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 def _writable_dir(path: Path, flag: str, shown: str) -> None:
     """`path` (or the directory it will be created in) can take new files."""
-    base = _nearest_existing(path)
-    if not base.is_dir():
-        raise ToolkitError(f"{flag} {shown}: {base} is a file, not a directory")
-    try:
-        fd, probe = tempfile.mkstemp(dir=base, prefix=".toolkit-probe-")
-    except OSError as exc:
-        raise ToolkitError(f"{flag} {shown}: cannot write in {base} ({exc.strerror or exc})") from None
-    os.close(fd)
-    os.unlink(probe)
+    problem = unwritable(path)
+    if problem:
+        raise ToolkitError(f"{flag} {shown}: {problem}")
 
 
 def check_output_dir(value: str, flag: str) -> None:

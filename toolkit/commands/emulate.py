@@ -32,10 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "script (micropython; docs/micropython.md), or all of them side by side "
                         "(Cortex-M cores; docs/tflm.md)")
     p.add_argument("--tflm-tree", help="TFLM source tree from create_tflm_tree.py (default: $TOOLKIT_TFLM_TREE, "
-                                       "else the tree shipped with the toolkit, firmware/tflm/tree)")
+                                       "else the tree shipped with the toolkit, firmware/third_party/tflm)")
     p.add_argument("--micropython-tree", help="MicroPython source tree, e.g. a clone of github.com/micropython/"
                                               "micropython (default: $TOOLKIT_MICROPYTHON_TREE, else "
-                                              "the tree shipped with the toolkit, firmware/micropython/tree)")
+                                              "the tree shipped with the toolkit, firmware/third_party/micropython)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from toolkit.paths import FIRMWARE
 
 ENV_TREE = "TOOLKIT_MICROPYTHON_TREE"
 # The part of MicroPython's tree the port builds, shipped with the toolkit (its README.md)
-BUNDLED_TREE = FIRMWARE / "micropython" / "tree"
+BUNDLED_TREE = FIRMWARE / "third_party" / "micropython"
 NEEDED = ("py/mkenv.mk", "py/py.mk", "py/mkrules.mk", "py/makeqstrdefs.py", "shared/runtime/gchelper_native.c",
           "lib/libm/math.c")
 HOW_TO_GET = "get one with: git clone https://github.com/micropython/micropython (docs/micropython.md)"

@@ -9,6 +9,7 @@ which checks what it supports and builds its IR op.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,6 +142,11 @@ def _lookup(tensors: list[Tensor], index: int, source: str) -> Tensor | None:
     return tensors[index]
 
 
+# No microcontroller holds a tensor of more than 16 M elements (the largest boards have a few
+# MB of flash): refusing larger ones up front keeps a hostile shape from costing memory later.
+MAX_TENSOR_ELEMENTS = 1 << 24
+
+
 def _tensor(t: Table, buffers: list[Table], data: bytes, source: str) -> Tensor:
     name = t.string(S.Tensor.NAME)
     type_code = t.scalar(S.Tensor.TYPE, "b")
@@ -151,6 +157,10 @@ def _tensor(t: Table, buffers: list[Table], data: bytes, source: str) -> Tensor:
         raise UnsupportedModelError(f"{source}: tensor '{name}' has a dynamic or invalid shape {list(shape)}")
     if any(d == 0 for d in shape):
         raise UnsupportedModelError(f"{source}: tensor '{name}' is empty (shape {list(shape)})")
+    elements = math.prod(shape)  # Python ints: no overflow on hostile shapes
+    if elements > MAX_TENSOR_ELEMENTS:
+        raise UnsupportedModelError(f"{source}: tensor '{name}' of shape {list(shape)} has {elements:,} elements; "
+                                    f"a microcontroller model's tensors hold at most {MAX_TENSOR_ELEMENTS:,}")
     if t.has(S.Tensor.SPARSITY):
         raise UnsupportedModelError(f"{source}: tensor '{name}' uses TFLite's sparse format; densify it first")
     tensor = Tensor(name=name, shape=shape, dtype=dtype, quant=_quant(t.table(S.Tensor.QUANTIZATION)))

@@ -20,8 +20,8 @@ from toolkit.errors import ToolkitError
 from toolkit.paths import FIRMWARE
 
 ENV_TREE = "TOOLKIT_TFLM_TREE"
-# The part of a TFLM tree the toolkit compiles, shipped with it (firmware/tflm/tree/README.md)
-BUNDLED_TREE = FIRMWARE / "tflm" / "tree"
+# The part of a TFLM tree the toolkit compiles, shipped with it (firmware/third_party/tflm/README.md)
+BUNDLED_TREE = FIRMWARE / "third_party" / "tflm"
 MICRO = "tensorflow/lite/micro"
 KERNELS = f"{MICRO}/kernels"
 CMSIS_NN_KERNELS = f"{KERNELS}/cmsis_nn"

@@ -212,9 +212,11 @@ def test_dsp_constants_are_the_portable_bytes(graph_models):
 
 # Instructions per inference on the emulated Cortex-M4 (exact; measured with the kernels
 # of this change, bounds a few % above): regressions of the DSP convolutions show here.
-# Before these paths (portable C): KWS 13,182,982, VWW 38,557,532, IC 59,289,111.
+# Before these paths (portable C): KWS 13,182,982, VWW 38,557,532, IC 59,289,111. IC's three
+# ADDs took 3.25 M of its instructions before their DSP path (fast/dsp/add.py), 0.49 M with
+# it (IC measured 12,627,454).
 TARGET_PER_MAC = {"kws_dscnn": 1.5, "vww_mobilenet": 1.4, "ic_resnet8": 1.3}  # issue 12's targets
-M4_INSTRUCTIONS_MAX = {"kws_dscnn": 3_080_000, "vww_mobilenet": 8_840_000, "ic_resnet8": 15_850_000}
+M4_INSTRUCTIONS_MAX = {"kws_dscnn": 3_080_000, "vww_mobilenet": 8_840_000, "ic_resnet8": 13_000_000}
 
 
 @pytest.mark.parametrize("cnn", [KWS, VWW, IC], ids=lambda c: c.name)

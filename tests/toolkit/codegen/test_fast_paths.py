@@ -206,13 +206,18 @@ def test_sparse_emulated(pruned, tmp_path, monkeypatch, fraction, arch):
 
 @pytest.mark.parametrize("arch", EMULATED)
 def test_sparse_streamed_layer(model_factory, tmp_path, monkeypatch, arch):
-    """A 64-input layer at 85 % sparsity: sparse rows on every path, exact, smaller and faster."""
+    """A 64-input layer at 85 % sparsity: sparse rows on the portable path, exact, smaller and
+    faster; on the DSP cores the int8-weight kernel (fast/dsp/fc_int8.py) is faster than
+    sparse rows, so "auto" keeps it: no slower and no larger than "dense"."""
     base = model_factory(ModelSpec((64, 24, 3), seed=5))
     path = prune(base, tmp_path / "pruned.tflite", 0, 0.85)
     gen = host_check(path, tmp_path / "host", n=300)
     assert "sparse rows" in gen.header.split("\n 1 ")[0]
     dense = emulated(path, arch, tmp_path / "dense", monkeypatch, "dense", n=100)
     auto = emulated(path, arch, tmp_path / "auto", monkeypatch, "auto", n=100)
+    if arch == "cortex-m4":
+        assert auto["instructions"] <= dense["instructions"] and auto["flash_bytes"] <= dense["flash_bytes"]
+        return
     assert auto["instructions"] < dense["instructions"] and auto["flash_bytes"] < dense["flash_bytes"]
 
 

@@ -264,7 +264,8 @@ def _emit(op: Any, ctx: "CContext", srcs: list[str], dst: str) -> None:
     got = _plan(op)
     assert got is not None, "emitted without being applicable"
     g, plan = got
-    ctx.kernel("dsp_conv_s8", "TM_DSP")
+    if not g.pointwise() and g.clipped():  # border windows go through its gather (else it would be unused)
+        ctx.kernel("dsp_conv_s8", "TM_DSP")
     aligned = ctx.src_aligned and g.ch % 4 == 0
     text, note = layer_function(op, g, plan, aligned)
     fn = ctx.function("conv", text, "TM_DSP")

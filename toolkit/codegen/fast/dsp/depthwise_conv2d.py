@@ -263,7 +263,9 @@ def row_kernel(g: DwGeometry, plan: Int8Plan) -> str:
     asm = "\n".join(f'    "{s}\\n"' for s in body)
     return ("/* One channel of a 3x3 depthwise layer: args r0 (weight pairs, bias, m, K, r, rows), plane r1,\n"
             " * output r2 (generated: toolkit/codegen/fast/dsp/depthwise_conv2d.py). */\n"
-            "static void __attribute__((naked, noinline)) {name}(int32_t *args, const int16_t *plane, int8_t *y)\n"
+            # the arguments are r0-r2 of the assembly: unused for C (-Wextra would warn)
+            "static void __attribute__((naked, noinline)) {name}(int32_t *args __attribute__((unused)), "
+            "const int16_t *plane __attribute__((unused)), int8_t *y __attribute__((unused)))\n"
             f"{{{{\n    __asm__ volatile(\n{asm});\n}}}}\n")
 
 

@@ -54,6 +54,15 @@ def dsp_costs(plan: Int8Plan, order: list[int], xr: bool) -> tuple[Cost, Cost | 
     return dense, Cost(instr, nbytes)
 
 
+ROWS_PER_NONZERO = 8.8  # instructions per stored weight of the sparse rows loop, measured on the M4
+
+
+def dsp_rows_instructions(plan: Int8Plan) -> float:
+    """The sparse rows loop compiled for the DSP cores, as measured on the M4 (the
+    portable estimate, sparse.portable_costs, is low there)."""
+    return ROWS_PER_NONZERO * int(np.count_nonzero(plan.weights)) + 14 * plan.out_n
+
+
 def choose_dsp(plan: Int8Plan, mode: str = "auto", fusion: Cost | None = None) -> tuple[str, Cost]:
     """The DSP path's encoding ("dense", "unrolled" or "rows") and its estimate.
 

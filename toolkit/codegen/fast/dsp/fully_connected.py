@@ -6,9 +6,12 @@ two multiply-accumulates; the requantization is SMMULR, one add and SSAT (fc_req
 Per layer one encoding (fc_sparse.py): dense (fc_dense.py), sparse rows written out, or
 the portable sparse rows loop with its own arrays.
 
-Not taken (the portable C of fc_portable.py then runs on these cores too): a layer whose
-bounds fail the integer plan (fc_plan.py: the general kernel), and a dense layer whose
-int16 layout would add more than DSP_EXTRA_BYTES_MAX bytes of flash over the int8 one.
+Not taken (the portable C of fc_portable.py then runs on these cores too, unless the
+int8-weight path fc_int8.py takes the layer): a layer whose bounds fail the integer plan
+(fc_plan.py: the general kernel), and a dense layer whose int16 layout would add more
+than DSP_EXTRA_BYTES_MAX bytes of flash over the int8 one. Between the two DSP paths the
+registry picks the lower estimate; this one's streamed-input and sparse-rows estimates
+are the measured ones (the sparse policy's own are tuned to compare encodings).
 
 Register hand-off (`ctx.handoff`): when this layer is cheap to unroll (one or two input
 words, at most 16 rows) and the next int8 layer holds its whole input in registers
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit.codegen.fast import FastPath, register
 from toolkit.codegen.fast.dsp.fc_dense import dsp_dense
 from toolkit.codegen.fast.dsp.fc_layout import XR_MAX_WORDS, unroll
-from toolkit.codegen.fast.dsp.fc_sparse import choose_dsp, dsp_sparse
+from toolkit.codegen.fast.dsp.fc_sparse import choose_dsp, dsp_rows_instructions, dsp_sparse
 from toolkit.codegen.fc_plan import DSP_EXTRA_BYTES_MAX, Int8Plan, dsp_extra_bytes, plan_int8
 from toolkit.codegen.fc_portable import portable_sparse
 from toolkit.codegen.sparse import Cost, choose_portable
@@ -64,7 +67,16 @@ def _applicable(op: Any, ctx: "CContext") -> bool:
 
 def _cost(op: Any, ctx: "CContext") -> float:
     choice = _choose(op, ctx)
-    return choice.cost.instructions if choice is not None else float("inf")
+    if choice is None:
+        return float("inf")
+    words = (choice.plan.in_n + 1) // 2
+    if choice.encoding == "dense" and not choice.fused_in and not (words <= XR_MAX_WORDS and choice.plan.out_n > 1):
+        # streamed input, as measured on the M4 (against the int8-weight path, fc_int8.py):
+        # per word of two inputs about 4.2 instructions, per row 12
+        return choice.plan.out_n * (4.2 * words + 12)
+    if choice.encoding == "rows":
+        return dsp_rows_instructions(choice.plan)
+    return choice.cost.instructions
 
 
 def _emit(op: Any, ctx: "CContext", srcs: list[str], dst: str) -> None:
