@@ -45,10 +45,13 @@ def analyze(path: str | Path) -> Analysis:
 
 def emulate(path: str | Path, arch: str, build_dir: str | Path = "build/api", *, inputs: int | None = None,
             seed: int = 0, float_range: tuple[float, float] = (-8.0, 8.0), limit: int | None = None,
-            per_layer: bool = False) -> EmulationReport:
+            per_layer: bool = False, optimize: str = "speed", flash_budget: int | None = None) -> EmulationReport:
     """Generate, cross-compile and run the model on an emulated core (a name from
-    `python -m emulation archs`), checked against the reference; `limit` is instructions per inference."""
-    return _emulate(path, arch, build_dir, inputs, seed, float_range, limit, per_layer=per_layer)
+    `python -m emulation archs`), checked against the reference; `limit` is instructions per inference.
+    `optimize` ("speed" or "size") and `flash_budget` (bytes of the whole firmware): the code chosen
+    per layer (docs/codegen.md, "Speed or size"), in the report's `selection`."""
+    return _emulate(path, arch, build_dir, inputs, seed, float_range, limit, per_layer=per_layer,
+                    optimize=optimize, flash_budget=flash_budget)
 
 
 def budget(path: str | Path, board: str | Board, build_dir: str | Path = "build/api-budget") -> Budget:

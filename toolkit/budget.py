@@ -66,29 +66,29 @@ class Budget:
 TOO_BIG = ("too large", "overflowed by", "will not fit", "does not fit")
 
 
-def measure(model_path: str | Path, board: Board, build_dir: str | Path) -> EmulationReport:
-    return emulate(model_path, board.arch, build_dir, n_inputs=BUDGET_INPUTS)
+def measure(model_path: str | Path, board: Board, build_dir: str | Path, optimize: str = "speed") -> EmulationReport:
+    return emulate(model_path, board.arch, build_dir, n_inputs=BUDGET_INPUTS, optimize=optimize)
 
 
-def check(model_path: str | Path, board: Board, build_dir: str | Path) -> Budget:
+def check(model_path: str | Path, board: Board, build_dir: str | Path, optimize: str = "speed") -> Budget:
     """Measure on the board's core; when the model cannot even be built for it, fall back
     to lower bounds from the generated code (its constants and activations)."""
     from toolkit.errors import ToolchainError
 
     try:
-        return budget_from(measure(model_path, board, build_dir), board)
+        return budget_from(measure(model_path, board, build_dir, optimize), board, optimize)
     except ToolchainError as exc:
         if not any(text in str(exc) for text in TOO_BIG):
             raise
-        return static_budget(model_path, board, str(exc))
+        return static_budget(model_path, board, str(exc), optimize)
 
 
-def static_budget(model_path: str | Path, board: Board, reason: str) -> Budget:
-    from toolkit.codegen import generate_c
+def static_budget(model_path: str | Path, board: Board, reason: str, optimize: str = "speed") -> Budget:
+    from toolkit.emulate import generate_model
     from toolkit.tflite.reader import read_tflite
 
     model = read_tflite(model_path)
-    gen = generate_c(model)
+    gen = generate_model(model, board.arch, optimize)
     const = gen.const_bytes_on(board.arch)
     b = Budget(board, const, gen.arena_bytes, 0, const, gen.arena_bytes,
                lower_bound=f"the build for {board.arch} failed ({reason.split(': ', 1)[-1][:160]}); figures are lower bounds")
@@ -96,11 +96,11 @@ def static_budget(model_path: str | Path, board: Board, reason: str) -> Budget:
     return b
 
 
-def budget_from(report: EmulationReport, board: Board) -> Budget:
-    from toolkit.codegen import generate_c
+def budget_from(report: EmulationReport, board: Board, optimize: str = "speed") -> Budget:
+    from toolkit.emulate import generate_model
 
     m = report.run.metrics()
-    gen = generate_c(report.model)
+    gen = generate_model(report.model, board.arch, optimize)
     b = Budget(board, m["flash_bytes"], m["ram_bytes"], m["stack_bytes"], gen.const_bytes_on(board.arch), gen.arena_bytes)
     b.suggestions = suggestions(b, report)
     return b

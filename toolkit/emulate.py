@@ -29,6 +29,8 @@ from toolkit.validation import (
 
 if TYPE_CHECKING:
     from emulation import RunResult
+    from toolkit.codegen.generator import GeneratedC
+    from toolkit.codegen.optimize import Selection
     from toolkit.profile import LayerProfile
 
 def tensor_layout(tensors: list) -> list[dict]:
@@ -52,6 +54,7 @@ class EmulationReport:
     arena_bytes: int | None = None  # activation arena (generated) or TFLM's tensor arena
     details: dict = field(default_factory=dict)  # engine specifics (TFLM: kernels, ops, library, ...)
     profile: "LayerProfile | None" = None  # per op, from a build with layer markers (emulate(per_layer=True))
+    selection: "Selection | None" = None  # the speed/size choice per layer (toolkit/codegen/optimize.py)
 
     def to_json(self, clock_mhz: float | None = None) -> dict:
         """The metrics under the names of DESIGN.md; latency needs the board's clock."""
@@ -118,10 +121,14 @@ def emulate(
     float_range: tuple[float, float] = DEFAULT_FLOAT_RANGE,
     instruction_limit: int | None = None,
     per_layer: bool = False,
+    optimize: str = "speed",
+    flash_budget: int | None = None,
 ) -> EmulationReport:
     """Build and run `model_path` on `arch`; raise ToolkitError subclasses on failure.
     `instruction_limit` is per inference (run_limit). With
-    `per_layer`, also build it with layer markers (in build_dir/profile) and profile each op."""
+    `per_layer`, also build it with layer markers (in build_dir/profile) and profile each op.
+    `optimize`, `flash_budget`: generate_c's, the budget for this core's whole firmware (its
+    fixed part measured, toolkit/flashbudget.py); the choice is in the report's `selection`."""
     import emulation
 
     try:
@@ -131,13 +138,15 @@ def emulate(
     model = read_tflite(model_path)
     inputs = make_inputs(model, default_n_inputs(model, n_inputs), seed, float_range)
     build_dir = Path(build_dir)
-    gen = generate_c(model)
+    gen = generate_model(model, arch, optimize, flash_budget)
     write_c(gen, build_dir / "model")
     try:
         fw = emulation.build_firmware(build_dir / "model", inputs, arch, build_dir)
         limit = run_limit(model, len(inputs), emulation.backend_of(arch).default_limit, instruction_limit)
         run = emulation.run_elf(fw.elf, arch, instruction_limit=limit)
-        profile = profile_layers(model, inputs, arch, build_dir / "profile", limit, run) if per_layer else None
+        options = None if gen.selection is None or not gen.selection.forced else {
+            "optimize": optimize, "flash_budget": flash_budget, "fixed_bytes": gen.selection.fixed_bytes}
+        profile = profile_layers(model, inputs, arch, build_dir / "profile", limit, run, options) if per_layer else None
     except (emulation.ToolMissing, emulation.BuildError) as exc:
         raise ToolchainError(str(exc)) from None
     except emulation.GuestFault as exc:
@@ -147,4 +156,15 @@ def emulate(
         raise ValidationFailed(f"the firmware reported {len(ours)} outputs for {len(inputs)} inputs")
     reference, ref = reference_outputs(model, model_path, inputs)
     return EmulationReport(arch, model, compare(model, ours, np.asarray(ref), reference), run, fw.elf, fw.map,
-                           arena_bytes=gen.arena_bytes, profile=profile)
+                           arena_bytes=gen.arena_bytes, profile=profile, selection=gen.selection)
+
+
+def generate_model(model: Model, arch: str, optimize: str = "speed", flash_budget: int | None = None,
+                   explain: bool = False) -> "GeneratedC":
+    """generate_c for a build on `arch`: the budget's fixed part measured there."""
+    from toolkit.flashbudget import fixed_flash_bytes
+
+    if optimize == "speed" and flash_budget is None and not explain:
+        return generate_c(model)
+    fixed = fixed_flash_bytes(model, arch) if flash_budget is not None else 0
+    return generate_c(model, optimize=optimize, flash_budget=flash_budget, arch=arch, fixed_bytes=fixed, explain=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from toolkit.analyze import OpInfo, op_infos, shapes
 from toolkit.table import render
@@ -214,15 +214,16 @@ def build_profile(gen: "GeneratedC", run: "RunResult", elf: str | Path,
 
 
 def profile_layers(model: "Model", inputs: "np.ndarray", arch: str, out_dir: str | Path, limit: int,
-                   normal: "RunResult") -> LayerProfile:
+                   normal: "RunResult", options: dict[str, Any] | None = None) -> LayerProfile:
     """Build `model` with layer markers into `out_dir`, run it on `inputs` (those `normal`, the normal
-    build's run, had) and profile it. Emulation errors propagate as the emulation package raises them."""
+    build's run, had) and profile it. Emulation errors propagate as the emulation package raises them.
+    `options`: generate_c's of the normal build (optimize, flash_budget, fixed_bytes)."""
     import emulation
     from toolkit.codegen import generate_c, write_c
     from toolkit.errors import ValidationFailed
 
     out_dir = Path(out_dir)
-    gen = generate_c(model, layer_markers=True)
+    gen = generate_c(model, layer_markers=True, **({"arch": arch, **options} if options else {}))
     write_c(gen, out_dir / "model")
     fw = emulation.build_firmware(out_dir / "model", inputs, arch, out_dir)
     run = emulation.run_elf(fw.elf, arch, instruction_limit=limit)

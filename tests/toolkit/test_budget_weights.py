@@ -18,3 +18,35 @@ def test_weight_bytes_follow_the_core(reference_models, tmp_path):
         result = check(reference_models["int8"], board, tmp_path / name)
         assert result.const_bytes == expected, name
         assert result.to_json()["const_bytes"] == expected
+
+
+def test_const_bytes_per_core_are_what_the_compiler_keeps(graph_models, tmp_path):
+    """The weights each core's build holds (its fast paths' layouts, the portable arrays of the
+    ops it has no fast path for) equal the arrays the cross-compiler emits for that core."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from emulation import get_arch
+    from tests.toolkit.cnnmodels import KWS
+    from toolkit.codegen import write_c
+
+    gen = generate_c(read_tflite(graph_models(KWS)))
+    write_c(gen, tmp_path)
+    sizes = set()
+    for arch in ("cortex-m4", "cortex-m0plus", "rv32imc", "cortex-m3"):
+        spec = get_arch(arch)
+        cc = spec.toolchain.cc
+        if shutil.which(cc) is None:
+            pytest.skip(f"{cc} not installed ({spec.toolchain.install_hint})")
+        obj = tmp_path / f"{arch}.o"
+        specs = [f for f in spec.toolchain.ldflags if f.startswith("--specs")]  # the C library's headers
+        subprocess.run([cc, *spec.cflags, *spec.toolchain.cflags, *specs, "-c", str(tmp_path / "model.c"), "-o", str(obj)],
+                       check=True)
+        nm = subprocess.run([f"{spec.toolchain.prefix}nm", "-S", str(obj)], capture_output=True, text=True, check=True)
+        held = sum(int(size, 16) for _, size, kind, name in (ln.split() for ln in nm.stdout.splitlines() if len(ln.split()) == 4)
+                   if kind in "rR" and name.startswith("model_l"))
+        assert held == gen.const_bytes_on(arch), arch
+        sizes.add(held)
+    assert len(sizes) >= 3  # the DSP, ARMv6-M and portable layouts differ on this model

@@ -78,3 +78,32 @@ def test_codegen_does_not_load_tensorflow(reference_models, tmp_path):
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_optimize_and_flash_budget(reference_models, tmp_path):
+    """--optimize size: the choice per layer printed and in the JSON; a budget the model
+    cannot meet is one line with the overshoot, exit 2; emulate measures the build chosen."""
+    r = run("codegen", reference_models["int8"], "-o", tmp_path / "a", "--optimize", "size", "--json", tmp_path / "a.json")
+    assert r.returncode == 0, r.stderr
+    assert "chosen per layer for cortex-m4 (optimize size" in r.stdout and "portable" in r.stdout
+    sel = json.loads((tmp_path / "a.json").read_text())["selection"]
+    assert sel["optimize"] == "size" and len(sel["layers"]) == 3 and sel["layers"][0]["variant"] == "portable"
+    assert "size: portable on cortex-m4" in (tmp_path / "a" / "model.h").read_text()
+    r = run("codegen", reference_models["int8"], "-o", tmp_path / "b", "--flash-budget", "1KB")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "does not fit a flash budget of 1,024 B" in r.stderr and "B over" in r.stderr
+    r = run("emulate", reference_models["int8"], "--arch", "cortex-m4", "--inputs", "4", "--flash-budget", "1700",
+            "--build-dir", tmp_path / "c", "--json", tmp_path / "c.json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads((tmp_path / "c.json").read_text())
+    assert data["flash_bytes"] <= 1700 and data["selection"]["flash_budget"] == 1700 and data["mismatches"] == 0
+    assert "flash budget 1,700 B" in r.stdout
+
+
+def test_budget_checks_the_size_build(reference_models, tmp_path):
+    args = ("budget", reference_models["int8"], "--flash", "1700", "--ram", "2KB", "--build-dir", tmp_path)
+    r = run(*args)
+    assert r.returncode == 1 and "--optimize size here" in r.stdout
+    r = run(*args, "--optimize", "size", "--json", tmp_path / "b.json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads((tmp_path / "b.json").read_text())["flash_bytes"] <= 1700

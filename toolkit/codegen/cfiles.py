@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from toolkit.codegen.context import PATHS, CContext
+from toolkit.codegen.context import CContext
 from toolkit.ir import Model, Tensor
 
 if TYPE_CHECKING:
@@ -77,15 +77,7 @@ def header_text(model: Model, name: str, ctx: CContext, plan: "MemoryPlan") -> s
         op_lines.append(f" *   {i:>2}  {op.describe():<44} params {op.params:>7}  MACs {op.macs:>7}")
         if i < len(ctx.notes) and ctx.notes[i]:
             op_lines.append(f" *       {ctx.notes[i]}")
-    dsp_bytes, portable_bytes = (ctx.total_const_bytes(p) for p in PATHS)
-    if dsp_bytes == portable_bytes:
-        const_define = f"#define {N}_CONST_BYTES {dsp_bytes}"
-        const_line = f"Constant data: {dsp_bytes} bytes (flash)"
-    else:
-        const_define = (f"#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(TM_NO_DSP)\n"
-                        f"#define {N}_CONST_BYTES {dsp_bytes}\n#else\n#define {N}_CONST_BYTES {portable_bytes}\n#endif")
-        const_line = (f"Constant data: {dsp_bytes} bytes (flash) with DSP (Cortex-M4/M7/M33), "
-                      f"{portable_bytes} bytes on other cores")
+    const_define, const_line = _const_bytes(ctx, N)
     defines = _io_defines(model, N, ctx) + [
         f"#define {N}_PARAMS {model.params}",
         f"#define {N}_MACS {model.macs}",
@@ -141,6 +133,27 @@ extern "C" {{
 
 #endif /* {N}_H */
 """
+
+
+# How the header names each fast-path family's cores, and the condition it tests (model.c's
+# TM_DSP is not visible in the header: its definition is spelled out).
+FAMILY_CORES = {"dsp": ("Cortex-M4/M7/M33", "defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(TM_NO_DSP)"),
+                "armv6m": ("Cortex-M0/M0+/RP2040", "defined(__ARM_ARCH_6M__)"),
+                "rv32": ("RV32", "defined(__riscv)"), "avr": ("AVR", "defined(__AVR__)")}
+
+
+def _const_bytes(ctx: CContext, N: str) -> tuple[str, str]:
+    """The N_CONST_BYTES define (per core family where they differ) and the header's line."""
+    portable = ctx.const_bytes_for(None)
+    own = {f: ctx.const_bytes_for(f) for f in FAMILY_CORES}
+    differ = {f: n for f, n in own.items() if n != portable}
+    if not differ:
+        return f"#define {N}_CONST_BYTES {portable}", f"Constant data: {portable} bytes (flash)"
+    lines = [f"#{'if' if k == 0 else 'elif'} {FAMILY_CORES[f][1]}\n#define {N}_CONST_BYTES {n}"
+             for k, (f, n) in enumerate(differ.items())]
+    define = "\n".join(lines) + f"\n#else\n#define {N}_CONST_BYTES {portable}\n#endif"
+    parts = [f"{n} bytes (flash) on {FAMILY_CORES[f][0]}" for f, n in differ.items()]
+    return define, f"Constant data: {', '.join(parts)}, {portable} bytes on other cores"
 
 
 def _usage(model: Model, name: str) -> list[str]:

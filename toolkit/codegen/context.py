@@ -21,12 +21,15 @@ _NEEDS = re.compile(r"/\* needs: ([\w, ]+) \*/")
 # the ARMv7E-M DSP extension (Cortex-M4/M7/M33), "portable" everywhere else (the host,
 # Cortex-M0+/M3); None is shared by both.
 PATHS = ("dsp", "portable")
-DSP_ARCHS = frozenset({"cortex-m4", "cortex-m7", "cortex-m33"})  # the cores that build the "dsp" path
+# The fast-path family each core builds (fast.FAMILIES' conditions); cores not named build
+# the portable C only (Cortex-M3, the host).
+FAMILY_OF_ARCH = {"cortex-m4": "dsp", "cortex-m7": "dsp", "cortex-m33": "dsp", "cortex-m0": "armv6m",
+                  "cortex-m0plus": "armv6m", "rp2040": "armv6m", "rv32imc": "rv32", "atmega328p": "avr"}
 
 
-def path_of(arch: str) -> str:
-    """Which of PATHS a build for `arch` compiles (TM_DSP in kernels/dsp.c)."""
-    return "dsp" if arch in DSP_ARCHS else "portable"
+def family_of(arch: str) -> str | None:
+    """The fast-path family a build for `arch` compiles, None for the portable C alone."""
+    return FAMILY_OF_ARCH.get(arch)
 DSP_GUARD = "TM_DSP"
 
 
@@ -99,6 +102,16 @@ class CContext:
     # The preprocessor condition of the branch being emitted (set by fast.emit_op for the
     # portable #else of fast paths): the kernels it includes are compiled under it only.
     branch_guard: str | None = None
+    branch_families: tuple[str, ...] = ()  # the families whose fast paths the #else excludes
+    # every path-specific constant array: (path, families its guard excludes, bytes)
+    array_log: list[tuple[str, frozenset[str], int]] = field(default_factory=list)
+    # The speed/size choice (optimize.py): (layer, family) -> the name of the fast path that
+    # layer takes on that family's cores, or "portable" for its portable C; empty: each
+    # family's cheapest applicable path (fast.choose).
+    variants: dict[tuple[int, str], str] = field(default_factory=dict)
+    # The int16-pair FULLY_CONNECTED path keeps to DSP_EXTRA_BYTES_MAX of extra flash per
+    # layer (fc_plan.py); off under a flash budget, which then decides.
+    flash_guard: bool = True
     _functions: dict[tuple[str, str | None], str] = field(default_factory=dict)  # see `function`
     _kernel_guards: dict[str, str | None] = field(default_factory=dict)  # see `kernel`
 
@@ -155,10 +168,24 @@ class CContext:
         if path is None:
             self.const_bytes += flat.nbytes
         else:
-            self.path_bytes[path] += flat.nbytes
-            text = f"#if {'' if path == 'dsp' else '!'}{DSP_GUARD}\n{text}\n#endif"
+            self.path_bytes[path] = self.path_bytes.get(path, 0) + flat.nbytes
+            excluded = frozenset(self.branch_families if self.branch_guard else ("dsp",))
+            self.array_log.append((path, excluded, int(flat.nbytes)))
+            text = f"#if {self._array_guard(path)}\n{text}\n#endif"
         self.consts.append(text)
         return name
+
+    def _array_guard(self, path: str) -> str:
+        """The preprocessor condition of the arrays of code path `path`: a fast-path
+        family's condition, or for "portable" the condition of the branch being emitted
+        (the #else of the op's fast paths: none of their families), by default !TM_DSP."""
+        if path == "portable":
+            return self.branch_guard or f"!{DSP_GUARD}"
+        if path == "dsp":
+            return DSP_GUARD
+        from toolkit.codegen.fast import FAMILIES  # late: the fast paths import this module
+
+        return FAMILIES[path]
 
     @contextmanager
     def capture(self, branch: str | None = "") -> Iterator[list[str]]:
@@ -182,6 +209,14 @@ class CContext:
 
     def total_const_bytes(self, path: str) -> int:
         return self.const_bytes + self.path_bytes[path]
+
+    def const_bytes_for(self, family: str | None) -> int:
+        """The constant bytes a build of `family`'s cores holds (None: the portable C alone):
+        the shared arrays, its own fast paths' and the portable arrays of ops it has no fast
+        path for."""
+        own = sum(n for path, excluded, n in self.array_log
+                  if (path == family if path != "portable" else family not in excluded))
+        return self.const_bytes + own
 
     @staticmethod
     def float_literal(value: float) -> str:

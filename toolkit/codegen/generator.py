@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.codegen.cfiles import C_TYPE, header_text, source_text
-from toolkit.codegen.context import PATHS, CContext, path_of
-from toolkit.codegen.fast import emit_op
+from toolkit.codegen.context import PATHS, CContext, family_of
+from toolkit.codegen.fast import FAMILIES, emit_op
 from toolkit.codegen.fold import fold_units
 from toolkit.codegen.memplan import MemoryPlan, plan_memory
+from toolkit.codegen.optimize import PORTABLE, Selection, select
 from toolkit.errors import ToolkitError, UnsupportedModelError
 from toolkit.fileio import atomic_write
 from toolkit.ir import Model, Tensor
@@ -36,10 +37,13 @@ class GeneratedC:
     model: Model
     const_bytes_by_path: dict[str, int] = field(default_factory=dict)  # "dsp", "portable"
     plan: MemoryPlan | None = None
+    selection: Selection | None = None  # the speed/size choice per layer (optimize.py)
+    # per fast-path family as built (fast.FAMILIES), and "" for the portable C alone
+    const_bytes_by_family: dict[str, int] = field(default_factory=dict)
 
     def const_bytes_on(self, arch: str) -> int:
-        """Constant bytes as built for `arch`: the DSP layout on Cortex-M4/M7/M33, else the portable one."""
-        return self.const_bytes_by_path.get(path_of(arch), self.const_bytes)
+        """Constant bytes as a build for `arch` holds them (its fast paths' layouts)."""
+        return self.const_bytes_by_family.get(family_of(arch) or "", self.const_bytes)
 
 
 def _check(model: Model, name: str, sparse: str) -> None:
@@ -96,12 +100,19 @@ class _Pointers:
 
 
 def generate_c(model: Model, name: str = "model", *, sparse: str = "auto", fold: bool = True,
-               layer_markers: bool = False) -> GeneratedC:
+               layer_markers: bool = False, optimize: str = "speed", flash_budget: int | None = None,
+               arch: str = "cortex-m4", fixed_bytes: int = 0, explain: bool = False) -> GeneratedC:
     """C for `model`. sparse: "auto" (a sparse encoding where it is estimated to save both
     instructions and flash), "sparse" (wherever a layer has zero weights) or "dense".
     fold: remove units that pruning made constant or unused (exact; see fold.py).
     layer_markers: a TM_LAYER(i) marker before op i's code and TM_LAYER(number of ops) after
-    the last, for per-layer profiles (cfiles.LAYER_MARKER); without them the C is unchanged."""
+    the last, for per-layer profiles (cfiles.LAYER_MARKER); without them the C is unchanged.
+    optimize: "speed" (each core family's fastest code) or "size" (per layer the variant
+    with the fewest flash bytes); flash_budget: bytes of the whole firmware for `arch`, of
+    which `fixed_bytes` are not the model's (toolkit/flashbudget.py measures them): per
+    layer the fastest variant that keeps the estimate within it (optimize.py). The choice
+    is in GeneratedC.selection and in model.h's operator notes; explain: estimate the
+    layers' variants even when there is nothing to choose (speed, no budget)."""
     _check(model, name, sparse)
     model, fold_notes = fold_units(model) if fold else (model, [])  # pruned-away units, exactly
     plan = plan_memory(model)
@@ -113,26 +124,43 @@ def generate_c(model: Model, name: str = "model", *, sparse: str = "auto", fold:
     for op in model.ops:
         for t in {id(t): t for t in op.inputs}.values():
             readers[id(t)] = readers.get(id(t), 0) + 1
-    notes: list[str] = []
-    for i, op in enumerate(model.ops):
+
+    def prepare(i: int, ptr: _Pointers) -> tuple[list[str], str] | None:
+        """Set ctx up for op i; its (sources, destination), None when it has no code."""
+        op = model.ops[i]
         ctx.layer = i
         src_locs = [plan.location(t) for t in op.inputs if not t.is_constant]
         if op.aliases_input and src_locs and src_locs[0] == plan.location(op.output):
+            return None
+        srcs = [ptr(t, f"in{k}") for k, t in enumerate(op.inputs)]
+        ctx.src_aligned = bool(op.inputs) and ptr.aligned(op.inputs[0])
+        nxt = model.ops[i + 1] if i + 1 < len(model.ops) else None
+        sole = readers.get(id(op.output), 0) == 1 and plan.location(op.output).kind == "arena"
+        takes = nxt is not None and sole and nxt.inputs and nxt.inputs[0] is op.output and not nxt.aliases_input
+        ctx.handoff.consumer = nxt if takes and same_path(i) else None
+        ctx.scratch = f"((void *)&{arena}[{plan.scratch[i] // 4}])" if i in plan.scratch else ""
+        return srcs, ptr(op.output)
+
+    def same_path(i: int) -> bool:
+        """Under a fixed choice a layer hands its outputs over in registers only to a layer
+        that takes the same fast path (the hand-off is between two emissions of one path)."""
+        return all(v == PORTABLE or ctx.variants.get((i + 1, f)) == v for (k, f), v in ctx.variants.items() if k == i)
+
+    selection = select(model, ctx, lambda i: prepare(i, _Pointers(model, plan, arena, CContext(prefix=name))),
+                       optimize, flash_budget, arch, fixed_bytes, explain)
+    ctx.variants = selection.forced
+    notes: list[str] = []
+    for i, op in enumerate(model.ops):
+        io = prepare(i, ptr)
+        if io is None:
             notes.append("no code: the output shares the input's bytes")
             continue
         if layer_markers:
             ctx.stmt(f"TM_LAYER({i});")
-        srcs = [ptr(t, f"in{k}") for k, t in enumerate(op.inputs)]
-        dst = ptr(op.output)
-        ctx.src_aligned = bool(op.inputs) and ptr.aligned(op.inputs[0])
-        nxt = model.ops[i + 1] if i + 1 < len(model.ops) else None
-        sole = readers.get(id(op.output), 0) == 1 and plan.location(op.output).kind == "arena"
-        ctx.handoff.consumer = nxt if nxt is not None and sole and nxt.inputs and nxt.inputs[0] is op.output and not nxt.aliases_input else None
-        ctx.scratch = f"((void *)&{arena}[{plan.scratch[i] // 4}])" if i in plan.scratch else ""
         ctx.stmt(f"/* {i}: {op.describe()} */")
         ctx.notes = []
-        taken = emit_op(op, ctx, srcs, dst)
-        notes.append("; ".join(ctx.notes + taken))
+        taken = emit_op(op, ctx, *io)
+        notes.append("; ".join(ctx.notes + taken + ([n] if (n := selection.note(i)) else [])))
     if layer_markers:
         ctx.stmt(f"TM_LAYER({len(model.ops)});")
     _copy_passthrough(model, ptr, ctx)
@@ -142,7 +170,9 @@ def generate_c(model: Model, name: str = "model", *, sparse: str = "auto", fold:
     header = header_text(model, name, ctx, plan)
     source = source_text(model, name, ctx, plan, layer_markers)
     by_path = {path: ctx.total_const_bytes(path) for path in PATHS}
-    return GeneratedC(name, header, source, by_path["dsp"], plan.arena_bytes, model, by_path, plan)
+    by_family = {family: ctx.const_bytes_for(family or None) for family in ("", *FAMILIES)}
+    return GeneratedC(name, header, source, by_path["dsp"], plan.arena_bytes, model, by_path, plan, selection,
+                      by_family)
 
 
 def _copy_passthrough(model: Model, ptr: _Pointers, ctx: CContext) -> None:

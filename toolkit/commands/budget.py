@@ -19,6 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                 "with --board: the board's)")
     p.add_argument("--profiles", action="store_true", help="check against every generic RAM profile")
     p.add_argument("--build-dir", default="build/budget", help="where firmware is kept")
+    p.add_argument("--optimize", choices=("speed", "size"), default="speed",
+                   help="measure the fastest code per layer (speed) or the fewest flash bytes (size; "
+                        "docs/codegen.md, \"Speed or size\") (default: speed)")
     at.add_json(p)
 
 
@@ -54,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
         profiles = [b.with_arch(args.arch) if args.arch else b for b in boards().values() if b.profile]
         reports = {}
         for arch in sorted({p.arch for p in profiles}):
-            reports[arch] = measure(args.model, profiles[0].with_arch(arch), build / arch)
-        results = [budget_from(reports[p.arch], p) for p in profiles]
+            reports[arch] = measure(args.model, profiles[0].with_arch(arch), build / arch, args.optimize)
+        results = [budget_from(reports[p.arch], p, args.optimize) for p in profiles]
         print(f"{args.model} against the RAM profiles")
         print(render(["profile", "core", "flash used", "flash limit", "RAM used", "RAM limit", "fits"],
                      [[r.board.name, r.board.arch, r.flash_bytes, r.board.flash, r.ram_used, r.board.ram,
@@ -65,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         return 0 if all(r.fits for r in results) else 1
 
     board = target(args)
-    result = check(args.model, board, build / board.name)
+    result = check(args.model, board, build / board.name, args.optimize)
     clock = f", {board.clock_mhz:g} MHz" if board.clock_mhz else ""
     print(f"{args.model} on {board.name} ({board.arch}{clock})")
     print(render(["budget", "used B", "limit B", "headroom B", "result"], result.rows()))
@@ -80,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"does not fit: over {' and '.join(o for o in over if o)}")
         for s in result.suggestions:
             print(f"  - {s}")
+        if not result.flash_ok and args.optimize == "speed":
+            print("  - or let the generator fit the code to the flash: --optimize size here; toolkit emulate/codegen "
+                  "--flash-budget BYTES or --board NAME (the fastest code per layer within it)")
     else:
         print("fits")
     if args.json:

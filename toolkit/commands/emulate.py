@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from toolkit.commands import argtypes as at
+from toolkit.commands import flashopts
 from toolkit.commands.base import Command
 from toolkit.table import key_values, render
 
@@ -24,6 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "inference's worth for the start-up code (default: 5,000,000 + 200 per MAC of the model)")
     p.add_argument("--per-layer", action="store_true",
                    help="also profile each op: a second build with layer markers, exact instructions per op")
+    flashopts.add_arguments(p, "the board's flash with --board, else none")
     at.add_json(p)
     p.add_argument("--engine", default="generated",
                    choices=("generated", "tflm", "tflm-cmsis-nn", "micropython", "all"),
@@ -55,12 +57,14 @@ def run(args: argparse.Namespace) -> int:
     target = board.name if board else arch
     build_dir = Path(args.build_dir or Path("build") / f"{Path(args.model).stem}-{target}")
     if args.engine != "generated":
-        if args.per_layer:
-            raise ToolkitError("--per-layer profiles the generated C; run it without --engine")
+        if args.per_layer or args.optimize != "speed" or args.flash_budget:
+            raise ToolkitError("--per-layer, --optimize and --flash-budget are for the generated C; run it without --engine")
         return _run_engines(args, arch, target, board, build_dir)
     report = emulate(args.model, arch, build_dir, args.inputs, args.seed, parse_range(args.input_range), args.limit,
-                     per_layer=args.per_layer)
+                     per_layer=args.per_layer, optimize=args.optimize, flash_budget=flashopts.budget_of(args, board))
     data = report.to_json(board.clock_mhz if board else None) | ({"board": board.name, "clock_mhz": board.clock_mhz} if board else {})
+    if report.selection is not None and report.selection.layers:
+        data["selection"] = flashopts.to_json(report.selection)
     print(f"{args.model} on {target} ({arch}; instructions are exact counts)")
     print(render(
         ["arch", "inputs", "instr/inf", "min", "max", "flash B", "RAM B", "stack B", "mismatches", "max abs error"],
@@ -74,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     if data["latency_us"] is not None:
         timing.append(("latency", f"{data['latency_us']:,} us at {data['clock_mhz']:g} MHz"))
     print(key_values([*timing, ("reference", ref), ("result", "PASS" if data["passed"] else "FAIL"), ("firmware", data["elf"])]))
+    if "selection" in data:
+        print(flashopts.table(report.selection))
     if report.profile is not None:
         print(f"\nper layer on {target} (exact instructions per inference, measured between layer markers):")
         print(report.profile.table())

@@ -5,7 +5,10 @@ path is registered under (op kind, family) with
 - `applicable(op, ctx)`: whether it can compute this op exactly (shapes, quantization,
   bounds) and is worth it under the generation's settings (ctx.sparse, ctx.handoff),
 - `cost(op, ctx)`: estimated instructions per inference, to pick among applicable ones,
-- `emit(op, ctx, srcs, dst)`: C statements, appended to `ctx` like `Op.emit_c`.
+- `emit(op, ctx, srcs, dst)`: C statements, appended to `ctx` like `Op.emit_c`,
+- `size(op, ctx)` (optional): estimated flash bytes, constants and code; by default a
+  trial emission measures them (toolkit/codegen/flash.py). The speed/size choice under a
+  flash budget weighs `cost` against it (toolkit/codegen/optimize.py; ctx.variants).
 The generator emits, per op, the cheapest applicable path of each family under that
 family's preprocessor condition, and the portable C under `#else`: one C file serves
 every core. While a branch is emitted `ctx.branch` names it (the family, or "portable"),
@@ -44,6 +47,9 @@ class FastPath:
     emit: Callable[["Op", "CContext", list[str], str], None]
     # arena scratch the path needs beyond the op's own (Op.scratch_bytes); 0 when not applicable
     scratch: Callable[["Op"], int] | None = None
+    # estimated flash bytes (constants + code) of the path's code for the op on its cores;
+    # None: measured from a trial emission (toolkit/codegen/flash.py), which suits most paths
+    size: Callable[["Op", "CContext"], float] | None = None
 
 
 REGISTRY: dict[tuple[str, str], list[FastPath]] = {}
@@ -56,9 +62,19 @@ def register(path: FastPath) -> FastPath:
     return path
 
 
+def candidates(op: "Op", family: str, ctx: "CContext") -> list[FastPath]:
+    """The paths of `family` that can compute `op` under ctx's settings."""
+    return [p for p in REGISTRY.get((op.kind, family), []) if p.applicable(op, ctx)]
+
+
 def choose(op: "Op", family: str, ctx: "CContext") -> FastPath | None:
-    candidates = [p for p in REGISTRY.get((op.kind, family), []) if p.applicable(op, ctx)]
-    return min(candidates, key=lambda p: p.cost(op, ctx), default=None)
+    """The cheapest applicable path, or the one the speed/size choice fixed for this
+    layer (ctx.variants, toolkit/codegen/optimize.py; "portable": none)."""
+    paths = candidates(op, family, ctx)
+    forced = ctx.variants.get((ctx.layer, family))
+    if forced is not None:
+        return next((p for p in paths if p.name == forced), None)
+    return min(paths, key=lambda p: p.cost(op, ctx), default=None)
 
 
 def scratch_bytes(op: "Op") -> int:
@@ -82,10 +98,11 @@ def emit_op(op: "Op", ctx: "CContext", srcs: list[str], dst: str) -> list[str]:
         branches.append((FAMILIES[family], lines))
     with ctx.capture("portable") as portable:
         ctx.branch_guard = f"!({' || '.join(cond for cond, _ in branches)})"
+        ctx.branch_families = tuple(family for family, _ in chosen)
         try:
             op.emit_c(ctx, srcs, dst)
         finally:
-            ctx.branch_guard = None
+            ctx.branch_guard, ctx.branch_families = None, ()
     for k, (cond, lines) in enumerate(branches):
         ctx.stmt(f"#{'if' if k == 0 else 'elif'} {cond}")
         ctx.stmts(lines)

@@ -13,8 +13,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from toolkit.codegen.fast.dsp import fc_requant as R  # a module: tests force a layout through it
-from toolkit.codegen.fast.dsp.fc_layout import (XR_MAX_WORDS, input_order, natural_order, packed_rows, row_loads,
-                                                streamed_mac, unroll, x_words_setup)
+from toolkit.codegen.fast.dsp.fc_layout import (
+    XR_MAX_WORDS,
+    input_order,
+    natural_order,
+    packed_rows,
+    row_loads,
+    streamed_mac,
+    unroll,
+    x_words_setup,
+)
 from toolkit.codegen.fc_plan import Int8Plan
 
 if TYPE_CHECKING:

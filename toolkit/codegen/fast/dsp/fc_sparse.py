@@ -17,8 +17,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from toolkit.codegen.fast.dsp.fc_layout import (XR_MAX_WORDS, input_order, natural_order, packed_rows, row_loads,
-                                                x_words_setup)
+from toolkit.codegen.fast.dsp.fc_layout import (
+    XR_MAX_WORDS,
+    input_order,
+    natural_order,
+    packed_rows,
+    row_loads,
+    x_words_setup,
+)
 from toolkit.codegen.fast.dsp.fc_requant import dsp_requant, requant_words
 from toolkit.codegen.fc_plan import Int8Plan
 from toolkit.codegen.sparse import Cost, may_be_sparse, portable_costs, stored

@@ -9,7 +9,8 @@ the portable sparse rows loop with its own arrays.
 Not taken (the portable C of fc_portable.py then runs on these cores too, unless the
 int8-weight path fc_int8.py takes the layer): a layer whose bounds fail the integer plan
 (fc_plan.py: the general kernel), and a dense layer whose int16 layout would add more
-than DSP_EXTRA_BYTES_MAX bytes of flash over the int8 one. Between the two DSP paths the
+than DSP_EXTRA_BYTES_MAX bytes of flash over the int8 one (unless a flash budget decides:
+ctx.flash_guard, toolkit/codegen/optimize.py). Between the two DSP paths the
 registry picks the lower estimate; this one's streamed-input and sparse-rows estimates
 are the measured ones (the sparse policy's own are tuned to compare encodings).
 
@@ -56,7 +57,7 @@ def _choose(op: Any, ctx: "CContext") -> _Choice | None:
     encoding, cost = passed.decision if passed is not None else choose_dsp(plan, ctx.sparse)
     fused_in = passed.names if passed is not None else ()
     if (encoding == "dense" and not fused_in and choose_portable(plan, ctx.sparse) == "dense"
-            and dsp_extra_bytes(plan) > DSP_EXTRA_BYTES_MAX):
+            and ctx.flash_guard and dsp_extra_bytes(plan) > DSP_EXTRA_BYTES_MAX):
         return None  # int16 weights would cost too much flash: the int8 layout on every core
     return _Choice(plan, encoding, cost, fused_in)
 
