@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from toolkit.emulate import EmulationReport
 
 ALL_ENGINES = (*ENGINES, "micropython")  # --engine all: MicroPython's row too (toolkit.micropython)
-ROW_KEYS = ("instructions", "cycles_est", "latency_us", "flash_bytes", "ram_bytes", "arena_bytes", "stack_bytes",
-            "mismatches")
+ROW_KEYS = ("instructions", "cycles_est", "timing_model", "latency_us", "flash_bytes", "ram_bytes",
+            "arena_bytes", "stack_bytes", "mismatches")
 RATIO_KEYS = (("instructions", "instructions"), ("flash_bytes", "flash"), ("ram_bytes", "RAM"),
               ("stack_bytes", "stack"), ("cycles_est", "cycles"))
 
