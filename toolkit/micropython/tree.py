@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from toolkit.errors import ToolkitError
-from toolkit.paths import FIRMWARE
+from toolkit.paths import FIRMWARE, locate_tree
 
 ENV_TREE = "TOOLKIT_MICROPYTHON_TREE"
 # The part of MicroPython's tree the port builds, shipped with the toolkit (its README.md)
@@ -49,15 +49,11 @@ class MicroPythonTree:
 
 def find_tree(explicit: str | Path | None = None) -> MicroPythonTree:
     """--micropython-tree, else $TOOLKIT_MICROPYTHON_TREE, else the tree shipped with the toolkit."""
-    where = explicit or os.environ.get(ENV_TREE)
-    if where:
-        source = "--micropython-tree" if explicit else ENV_TREE
-        root = Path(where).expanduser().resolve()
-    elif BUNDLED_TREE.is_dir():
-        source, root = "bundled", BUNDLED_TREE.resolve()
-    else:
+    found = locate_tree(explicit, ENV_TREE, BUNDLED_TREE, "--micropython-tree")
+    if found is None:
         raise MicroPythonTreeError("the micropython engine needs a MicroPython source tree: pass --micropython-tree "
                                    f"DIR or set {ENV_TREE}; " + HOW_TO_GET)
+    source, root = found
     missing = [p for p in NEEDED if not (root / p).is_file()]
     if missing:
         raise MicroPythonTreeError(f"{root} ({source}) is not a MicroPython source tree: no {missing[0]}; "

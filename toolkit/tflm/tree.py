@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from toolkit.errors import ToolkitError
-from toolkit.paths import FIRMWARE
+from toolkit.paths import FIRMWARE, locate_tree
 
 ENV_TREE = "TOOLKIT_TFLM_TREE"
 # The part of a TFLM tree the toolkit compiles, shipped with it (firmware/third_party/tflm/README.md)
@@ -93,15 +93,11 @@ class TflmTree:
 
 def find_tree(explicit: str | Path | None = None) -> TflmTree:
     """--tflm-tree, else $TOOLKIT_TFLM_TREE, else the tree shipped with the toolkit."""
-    where = explicit or os.environ.get(ENV_TREE)
-    if where:
-        source = "--tflm-tree" if explicit else ENV_TREE
-        root = Path(where).expanduser().resolve()
-    elif BUNDLED_TREE.is_dir():
-        source, root = "bundled", BUNDLED_TREE.resolve()
-    else:
+    found = locate_tree(explicit, ENV_TREE, BUNDLED_TREE, "--tflm-tree")
+    if found is None:
         raise TflmTreeError(f"the TFLM engines need a TFLM source tree: pass --tflm-tree DIR or set {ENV_TREE}; "
                             + HOW_TO_MAKE)
+    source, root = found
     if not (root / MICRO / "micro_interpreter.h").is_file():
         raise TflmTreeError(f"{root} ({source}) is not a TFLM source tree: no {MICRO}/micro_interpreter.h; "
                             + HOW_TO_MAKE)
